@@ -1,0 +1,184 @@
+using System.Text.Json;
+
+namespace Relay.Protocol.Anthropic;
+
+/// <summary>What a usage recorder needs from one Anthropic JSON object: its kind, its usage and its error type.</summary>
+/// <remarks>
+/// Reads only the few properties it needs and skips the rest, so forwarding a body never requires deserialising it.
+/// Works for a whole non-streaming response (<c>type: message</c> or <c>error</c>) and for the data of one SSE event
+/// (<c>message_start</c> carries usage under <c>message</c>; <c>message_delta</c> at the top level).
+/// </remarks>
+public readonly record struct AnthropicObjectSummary(AnthropicObjectKind Kind, UsageFields Usage, string? ErrorType, string? ErrorMessage)
+{
+    /// <summary>Reads a summary; returns false when the bytes are not a JSON object.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> json, out AnthropicObjectSummary summary)
+    {
+        summary = default;
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            var kind = AnthropicObjectKind.Unknown;
+            var usage = default(UsageFields);
+            string? errorType = null;
+            string? errorMessage = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("type"u8))
+                {
+                    reader.Read();
+                    kind = reader.TokenType == JsonTokenType.String ? KindOf(ref reader) : AnthropicObjectKind.Other;
+                }
+                else if (reader.ValueTextEquals("usage"u8))
+                {
+                    reader.Read();
+                    ReadUsage(ref reader, ref usage);
+                }
+                else if (reader.ValueTextEquals("message"u8))
+                {
+                    reader.Read();
+                    ReadNestedUsage(ref reader, ref usage);
+                }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    reader.Read();
+                    ReadError(ref reader, ref errorType, ref errorMessage);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            summary = new AnthropicObjectSummary(kind, usage, errorType, errorMessage);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static AnthropicObjectKind KindOf(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueTextEquals("message"u8))
+        {
+            return AnthropicObjectKind.Message;
+        }
+
+        if (reader.ValueTextEquals("message_start"u8))
+        {
+            return AnthropicObjectKind.MessageStart;
+        }
+
+        if (reader.ValueTextEquals("message_delta"u8))
+        {
+            return AnthropicObjectKind.MessageDelta;
+        }
+
+        if (reader.ValueTextEquals("message_stop"u8))
+        {
+            return AnthropicObjectKind.MessageStop;
+        }
+
+        return reader.ValueTextEquals("error"u8) ? AnthropicObjectKind.Error : AnthropicObjectKind.Other;
+    }
+
+    /// <summary>Reads Anthropic's usage object; the reader is on its StartObject (anything else is skipped).</summary>
+    public static void ReadUsage(ref Utf8JsonReader reader, ref UsageFields usage)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("input_tokens"u8))
+            {
+                reader.Read();
+                usage.InputTokens = ReadCount(ref reader) ?? usage.InputTokens;
+            }
+            else if (reader.ValueTextEquals("output_tokens"u8))
+            {
+                reader.Read();
+                usage.OutputTokens = ReadCount(ref reader) ?? usage.OutputTokens;
+            }
+            else if (reader.ValueTextEquals("cache_creation_input_tokens"u8))
+            {
+                reader.Read();
+                usage.CacheCreationInputTokens = ReadCount(ref reader) ?? usage.CacheCreationInputTokens;
+            }
+            else if (reader.ValueTextEquals("cache_read_input_tokens"u8))
+            {
+                reader.Read();
+                usage.CacheReadInputTokens = ReadCount(ref reader) ?? usage.CacheReadInputTokens;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
+
+    private static long? ReadCount(ref Utf8JsonReader reader) =>
+        reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) ? value : null;
+
+    private static void ReadNestedUsage(ref Utf8JsonReader reader, ref UsageFields usage)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isUsage = reader.ValueTextEquals("usage"u8);
+            reader.Read();
+            if (isUsage)
+            {
+                ReadUsage(ref reader, ref usage);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+    }
+
+    private static void ReadError(ref Utf8JsonReader reader, ref string? type, ref string? message)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isType = reader.ValueTextEquals("type"u8);
+            var isMessage = !isType && reader.ValueTextEquals("message"u8);
+            reader.Read();
+            if (isType && reader.TokenType == JsonTokenType.String)
+            {
+                type = reader.GetString();
+            }
+            else if (isMessage && reader.TokenType == JsonTokenType.String)
+            {
+                message = reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+namespace Relay.Storage;
+
+/// <summary>Everything Relay persists. SQLite is the default; a shared database lets several instances agree.</summary>
+/// <remarks>Implementations are thread-safe and hold no per-process state another instance would need.</remarks>
+public interface IRelayStore : IApiKeyStore, IUsageStore, IAsyncDisposable
+{
+    /// <summary>Creates or migrates the schema. Safe to call on every start and from several processes.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Where the data lives, for people (a file path or a server name; never a password).</summary>
+    string Description { get; }
+}
+
+/// <summary>Client API keys, stored only as SHA-256 hashes.</summary>
+public interface IApiKeyStore
+{
+    /// <exception cref="DuplicateKeyNameException">An active key already has this name.</exception>
+    Task<ApiKeyInfo> CreateKeyAsync(string name, byte[] keyHash, string displayPrefix, CancellationToken cancellationToken);
+
+    /// <summary>The active (not revoked) key with this hash, with the stored hash for a constant-time comparison.</summary>
+    Task<StoredApiKey?> FindActiveKeyAsync(byte[] keyHash, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(bool includeRevoked, CancellationToken cancellationToken);
+
+    /// <summary>Revokes the active key with this name; false when there is none.</summary>
+    Task<bool> RevokeKeyAsync(string name, CancellationToken cancellationToken);
+
+    Task<int> CountActiveKeysAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>One usage record per request, appended in batches and summarised for reports.</summary>
+public interface IUsageStore
+{
+    Task AppendUsageAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken);
+
+    Task<UsageReport> GetUsageReportAsync(DateTimeOffset? since, CancellationToken cancellationToken);
+
+    /// <summary>The most recent records, newest first.</summary>
+    Task<IReadOnlyList<UsageRecord>> GetRecentUsageAsync(int limit, CancellationToken cancellationToken);
+}
+
+public sealed class DuplicateKeyNameException(string name)
+    : Exception($"An active key named '{name}' already exists; revoke it first or choose another name.");

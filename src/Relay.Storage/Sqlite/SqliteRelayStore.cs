@@ -1,0 +1,276 @@
+using Microsoft.Data.Sqlite;
+
+namespace Relay.Storage.Sqlite;
+
+/// <summary>The default store: one SQLite file in WAL mode, shared safely by the server and the <c>relay</c> CLI.</summary>
+public sealed class SqliteRelayStore : IRelayStore
+{
+    private readonly string _connectionString;
+    private readonly string _path;
+
+    public SqliteRelayStore(string path)
+    {
+        _path = Path.GetFullPath(path);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = _path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string Description => _path;
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(_path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken);
+        await SqliteSchema.MigrateAsync(connection, cancellationToken);
+    }
+
+    public async Task<ApiKeyInfo> CreateKeyAsync(string name, byte[] keyHash, string displayPrefix, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO api_keys (name, key_hash, display_prefix, created_at) VALUES ($name, $hash, $prefix, $created)
+            RETURNING id;
+            """;
+        var createdAt = DateTimeOffset.UtcNow;
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.AddWithValue("$hash", keyHash);
+        command.Parameters.AddWithValue("$prefix", displayPrefix);
+        command.Parameters.AddWithValue("$created", createdAt.ToUnixTimeMilliseconds());
+        try
+        {
+            var id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            return new ApiKeyInfo(id, name, displayPrefix, DateTimeOffset.FromUnixTimeMilliseconds(createdAt.ToUnixTimeMilliseconds()), null, null);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
+        {
+            throw new DuplicateKeyNameException(name);
+        }
+    }
+
+    public async Task<StoredApiKey?> FindActiveKeyAsync(byte[] keyHash, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, name, key_hash FROM api_keys WHERE key_hash = $hash AND revoked_at IS NULL;";
+        command.Parameters.AddWithValue("$hash", keyHash);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new StoredApiKey(reader.GetInt64(0), reader.GetString(1), (byte[])reader.GetValue(2));
+    }
+
+    public async Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(bool includeRevoked, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT k.id, k.name, k.display_prefix, k.created_at, k.revoked_at,
+                   (SELECT MAX(u.ts) FROM usage u WHERE u.key_id = k.id)
+            FROM api_keys k
+            {(includeRevoked ? "" : "WHERE k.revoked_at IS NULL")}
+            ORDER BY k.created_at, k.id;
+            """;
+        var keys = new List<ApiKeyInfo>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(new ApiKeyInfo(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+                reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))));
+        }
+
+        return keys;
+    }
+
+    public async Task<bool> RevokeKeyAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE api_keys SET revoked_at = $now WHERE name = $name AND revoked_at IS NULL;";
+        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$name", name);
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    public async Task<int> CountActiveKeysAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL;";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task AppendUsageAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
+    {
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO usage (ts, request_id, key_id, key_name, endpoint, requested_model, provider, upstream_model,
+                               status, error_type, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
+                               first_byte_ms, duration_ms, streamed)
+            VALUES ($ts, $rid, $kid, $kname, $endpoint, $model, $provider, $upstream, $status, $error, $in, $out, $cw, $cr,
+                    $ttfb, $duration, $streamed);
+            """;
+        var p = command.Parameters;
+        var ts = p.Add("$ts", SqliteType.Integer);
+        var rid = p.Add("$rid", SqliteType.Text);
+        var kid = p.Add("$kid", SqliteType.Integer);
+        var kname = p.Add("$kname", SqliteType.Text);
+        var endpoint = p.Add("$endpoint", SqliteType.Text);
+        var model = p.Add("$model", SqliteType.Text);
+        var provider = p.Add("$provider", SqliteType.Text);
+        var upstream = p.Add("$upstream", SqliteType.Text);
+        var status = p.Add("$status", SqliteType.Integer);
+        var error = p.Add("$error", SqliteType.Text);
+        var input = p.Add("$in", SqliteType.Integer);
+        var output = p.Add("$out", SqliteType.Integer);
+        var cacheWrite = p.Add("$cw", SqliteType.Integer);
+        var cacheRead = p.Add("$cr", SqliteType.Integer);
+        var ttfb = p.Add("$ttfb", SqliteType.Real);
+        var duration = p.Add("$duration", SqliteType.Real);
+        var streamed = p.Add("$streamed", SqliteType.Integer);
+        command.Prepare();
+
+        foreach (var r in records)
+        {
+            ts.Value = r.Timestamp.ToUnixTimeMilliseconds();
+            rid.Value = r.RequestId;
+            kid.Value = (object?)r.KeyId ?? DBNull.Value;
+            kname.Value = (object?)r.KeyName ?? DBNull.Value;
+            endpoint.Value = r.Endpoint;
+            model.Value = (object?)r.RequestedModel ?? DBNull.Value;
+            provider.Value = (object?)r.Provider ?? DBNull.Value;
+            upstream.Value = (object?)r.UpstreamModel ?? DBNull.Value;
+            status.Value = r.Status;
+            error.Value = (object?)r.ErrorType ?? DBNull.Value;
+            input.Value = r.InputTokens;
+            output.Value = r.OutputTokens;
+            cacheWrite.Value = r.CacheCreationInputTokens;
+            cacheRead.Value = r.CacheReadInputTokens;
+            ttfb.Value = (object?)r.FirstByteMs ?? DBNull.Value;
+            duration.Value = r.DurationMs;
+            streamed.Value = r.Streamed ? 1 : 0;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<UsageReport> GetUsageReportAsync(DateTimeOffset? since, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var sinceMs = since?.ToUnixTimeMilliseconds() ?? long.MinValue;
+        var byKey = await SumAsync(connection, "COALESCE(key_name, '(no key)')", sinceMs, cancellationToken);
+        var byModel = await SumAsync(connection, "COALESCE(requested_model, '(none)')", sinceMs, cancellationToken);
+        var total = (await SumAsync(connection, "'total'", sinceMs, cancellationToken)).SingleOrDefault()
+            ?? new UsageTotals("total", 0, 0, 0, 0, 0, 0);
+        return new UsageReport(byKey, byModel, total);
+    }
+
+    public async Task<IReadOnlyList<UsageRecord>> GetRecentUsageAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT ts, request_id, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error_type,
+                   input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, first_byte_ms, duration_ms, streamed
+            FROM usage ORDER BY id DESC LIMIT $limit;
+            """;
+        command.Parameters.AddWithValue("$limit", limit);
+        var records = new List<UsageRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            records.Add(new UsageRecord
+            {
+                Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)),
+                RequestId = reader.GetString(1),
+                KeyId = reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                KeyName = reader.IsDBNull(3) ? null : reader.GetString(3),
+                Endpoint = reader.GetString(4),
+                RequestedModel = reader.IsDBNull(5) ? null : reader.GetString(5),
+                Provider = reader.IsDBNull(6) ? null : reader.GetString(6),
+                UpstreamModel = reader.IsDBNull(7) ? null : reader.GetString(7),
+                Status = reader.GetInt32(8),
+                ErrorType = reader.IsDBNull(9) ? null : reader.GetString(9),
+                InputTokens = reader.GetInt64(10),
+                OutputTokens = reader.GetInt64(11),
+                CacheCreationInputTokens = reader.GetInt64(12),
+                CacheReadInputTokens = reader.GetInt64(13),
+                FirstByteMs = reader.IsDBNull(14) ? null : reader.GetDouble(14),
+                DurationMs = reader.GetDouble(15),
+                Streamed = reader.GetInt64(16) != 0,
+            });
+        }
+
+        return records;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        // Pooled connections keep the file open (and WAL files around) until the pool is cleared.
+        SqliteConnection.ClearAllPools();
+        return ValueTask.CompletedTask;
+    }
+
+    private static async Task<List<UsageTotals>> SumAsync(SqliteConnection connection, string groupExpression, long sinceMs, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {groupExpression} AS grp, COUNT(*), SUM(CASE WHEN status >= 400 OR error_type IS NOT NULL THEN 1 ELSE 0 END),
+                   SUM(input_tokens), SUM(output_tokens), SUM(cache_creation_tokens), SUM(cache_read_tokens)
+            FROM usage WHERE ts >= $since GROUP BY grp ORDER BY SUM(input_tokens + output_tokens) DESC, grp;
+            """;
+        command.Parameters.AddWithValue("$since", sinceMs);
+        var rows = new List<UsageTotals>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new UsageTotals(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3),
+                reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6)));
+        }
+
+        return rows;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,63 @@
+using Microsoft.Data.Sqlite;
+
+namespace Relay.Storage.Sqlite;
+
+/// <summary>The SQLite schema as an ordered list of migrations, tracked in <c>PRAGMA user_version</c>.</summary>
+internal static class SqliteSchema
+{
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE api_keys (
+            id             INTEGER PRIMARY KEY,
+            name           TEXT    NOT NULL,
+            key_hash       BLOB    NOT NULL UNIQUE,
+            display_prefix TEXT    NOT NULL,
+            created_at     INTEGER NOT NULL,
+            revoked_at     INTEGER
+        );
+        CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_at IS NULL;
+        CREATE TABLE usage (
+            id                    INTEGER PRIMARY KEY,
+            ts                    INTEGER NOT NULL,
+            request_id            TEXT    NOT NULL,
+            key_id                INTEGER,
+            key_name              TEXT,
+            endpoint              TEXT    NOT NULL,
+            requested_model       TEXT,
+            provider              TEXT,
+            upstream_model        TEXT,
+            status                INTEGER NOT NULL,
+            error_type            TEXT,
+            input_tokens          INTEGER NOT NULL DEFAULT 0,
+            output_tokens         INTEGER NOT NULL DEFAULT 0,
+            cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_read_tokens     INTEGER NOT NULL DEFAULT 0,
+            first_byte_ms         REAL,
+            duration_ms           REAL    NOT NULL,
+            streamed              INTEGER NOT NULL
+        );
+        CREATE INDEX usage_ts ON usage (ts);
+        CREATE INDEX usage_key_ts ON usage (key_id, ts);
+        """,
+    ];
+
+    public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        // BEGIN IMMEDIATE takes the write lock first, so two processes starting together cannot both migrate.
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
+        await using var read = connection.CreateCommand();
+        read.Transaction = transaction;
+        read.CommandText = "PRAGMA user_version;";
+        var version = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        for (var i = version; i < Migrations.Length; i++)
+        {
+            await using var migrate = connection.CreateCommand();
+            migrate.Transaction = transaction;
+            migrate.CommandText = Migrations[i] + $"\nPRAGMA user_version = {i + 1};";
+            await migrate.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,45 @@
+namespace Relay.Storage;
+
+/// <summary>What one request used and how it went. Written for every request, failed ones included.</summary>
+public sealed class UsageRecord
+{
+    public required DateTimeOffset Timestamp { get; init; }
+
+    public required string RequestId { get; init; }
+
+    /// <summary>The Relay key that made the request; null when authentication failed or the upstream authenticated it.</summary>
+    public long? KeyId { get; init; }
+
+    public string? KeyName { get; init; }
+
+    /// <summary><c>messages</c> or <c>count_tokens</c>.</summary>
+    public required string Endpoint { get; init; }
+
+    /// <summary>The model name the client sent, suffixes included.</summary>
+    public string? RequestedModel { get; init; }
+
+    public string? Provider { get; init; }
+
+    public string? UpstreamModel { get; init; }
+
+    /// <summary>The HTTP status the client got; 499 when the client went away first.</summary>
+    public required int Status { get; init; }
+
+    /// <summary>The Anthropic error type when the request failed, also for errors sent inside a stream.</summary>
+    public string? ErrorType { get; init; }
+
+    public long InputTokens { get; init; }
+
+    public long OutputTokens { get; init; }
+
+    public long CacheCreationInputTokens { get; init; }
+
+    public long CacheReadInputTokens { get; init; }
+
+    /// <summary>Milliseconds until the first response byte went to the client; null when none did.</summary>
+    public double? FirstByteMs { get; init; }
+
+    public required double DurationMs { get; init; }
+
+    public required bool Streamed { get; init; }
+}

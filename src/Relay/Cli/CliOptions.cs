@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Relay.Configuration;
+using Relay.Storage;
+using Relay.Storage.Sqlite;
+
+namespace Relay.Cli;
+
+/// <summary>Options and helpers the commands share.</summary>
+internal static class CliOptions
+{
+    public static Option<string> Config() => new("--config", "-c")
+    {
+        Description = "The config file (default: relay.json in the current folder).",
+        DefaultValueFactory = _ => RelayDefaults.ConfigFile,
+    };
+
+    /// <summary>Loads the config for a management command; without a file the defaults apply (relay.db here).</summary>
+    public static RelayConfig LoadForManagement(string path) =>
+        File.Exists(path) ? ConfigLoader.Load(path) : new RelayConfig { SourcePath = Path.GetFullPath(path) };
+
+    public static async Task<IRelayStore> OpenStoreAsync(RelayConfig config, CancellationToken cancellationToken)
+    {
+        var store = new SqliteRelayStore(config.DatabasePath);
+        await store.InitializeAsync(cancellationToken);
+        return store;
+    }
+
+    /// <summary>Runs a command body, turning config problems into a message and exit code 2.</summary>
+    public static async Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        try
+        {
+            return await body(parse.InvocationConfiguration.Output);
+        }
+        catch (ConfigException ex)
+        {
+            await error.WriteLineAsync($"relay: invalid configuration: {ex.Message}");
+            return 2;
+        }
+    }
+}

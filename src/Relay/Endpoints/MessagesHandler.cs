@@ -1,0 +1,193 @@
+using Relay.Auth;
+using Relay.Buffers;
+using Relay.Configuration;
+using Relay.Errors;
+using Relay.Protocol.Anthropic;
+using Relay.Routing;
+using Relay.Storage;
+using Relay.Upstreams;
+using Relay.Usage;
+
+namespace Relay.Endpoints;
+
+/// <summary>
+/// <c>POST /v1/messages</c> and <c>/v1/messages/count_tokens</c>: authenticate, read and check the body, resolve the
+/// model, hand the call to the route's upstream, and record usage whatever happened.
+/// </summary>
+internal sealed class MessagesHandler(
+    ClientAuthenticator authenticator,
+    ModelCatalog catalog,
+    UpstreamRegistry upstreams,
+    UsageQueue usage,
+    RelayConfig config,
+    ILogger<MessagesHandler> logger)
+{
+    private readonly long _bodyLimit = config.MaxRequestBodyMB * 1024L * 1024L;
+
+    public async Task HandleAsync(HttpContext context, MessagesEndpointKind endpoint)
+    {
+        var timing = new RequestTiming();
+        var outcome = new Outcome();
+        try
+        {
+            await ProcessAsync(context, endpoint, timing, outcome);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; the upstream call was cancelled with it.
+            outcome.Status = 499;
+            outcome.ErrorType ??= "client_disconnected";
+        }
+        catch (Exception ex)
+        {
+            Log.UnhandledError(logger, context.TraceIdentifier, ex);
+            outcome.Status = 500;
+            outcome.ErrorType = ErrorTypes.Api;
+            if (!context.Response.HasStarted)
+            {
+                await ErrorResponses.WriteAsync(context, RelayError.Internal(context.TraceIdentifier));
+            }
+            else
+            {
+                context.Abort();
+            }
+        }
+        finally
+        {
+            await RecordAsync(context, endpoint, timing, outcome);
+        }
+    }
+
+    private async Task ProcessAsync(HttpContext context, MessagesEndpointKind endpoint, RequestTiming timing, Outcome outcome)
+    {
+        var aborted = context.RequestAborted;
+        var auth = await authenticator.AuthenticateAsync(context.Request.Headers, aborted);
+        outcome.Key = auth.Key;
+
+        // Without a key match, only a provider that authenticates clients itself can still take the request.
+        if (auth.Key is null && !(auth.Presented && upstreams.AnyForwardsClientCredentials))
+        {
+            await FailAsync(context, outcome, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey());
+            return;
+        }
+
+        var (body, bodyError) = await RequestBodyReader.ReadAsync(context.Request, _bodyLimit, aborted);
+        if (body is null)
+        {
+            await FailAsync(context, outcome, bodyError!);
+            return;
+        }
+
+        using (body)
+        {
+            if (!MessagesRequestInspector.TryInspect(body.Span, endpoint, out var info, out var problem))
+            {
+                await FailAsync(context, outcome, RelayError.InvalidRequest(problem));
+                return;
+            }
+
+            outcome.RequestedModel = info.Model;
+            outcome.Streamed = info.Stream && endpoint == MessagesEndpointKind.Messages;
+            if (!catalog.TryResolve(info.Model, out var model))
+            {
+                var error = auth.Key is null
+                    ? RelayError.InvalidKey()
+                    : RelayError.NotFound($"model: {info.Model} is not configured in Relay ({catalog.DescribeAvailable()}).");
+                await FailAsync(context, outcome, error);
+                return;
+            }
+
+            var target = model.Routes[0];
+            var upstream = upstreams[target.Provider];
+            outcome.Provider = target.Provider;
+            outcome.UpstreamModel = target.UpstreamModel;
+            if (auth.Key is null && !upstream.ForwardsClientCredentials)
+            {
+                await FailAsync(context, outcome, RelayError.InvalidKey());
+                return;
+            }
+
+            using var rewritten = new PooledByteBuffer(ModelNameRewriter.RewrittenLength(body.Length, info, target.UpstreamModelToken));
+            var length = ModelNameRewriter.Rewrite(body.Span, info, target.UpstreamModelToken, rewritten.GetMemory(0).Span);
+            rewritten.Advance(length);
+
+            var result = await upstream.SendAsync(new UpstreamRequest
+            {
+                Context = context,
+                Endpoint = endpoint,
+                Body = rewritten.Memory,
+                Info = info,
+                Target = target,
+                ClientUsedRelayKey = auth.Key is not null,
+                Timing = timing,
+            }, aborted);
+
+            outcome.Status = result.Status;
+            outcome.Usage = result.Usage;
+            outcome.ErrorType = result.ErrorType;
+            if (result.Unsent is { } unsent)
+            {
+                await ErrorResponses.WriteAsync(context, unsent);
+            }
+        }
+    }
+
+    private static async Task FailAsync(HttpContext context, Outcome outcome, RelayError error)
+    {
+        outcome.Status = error.Status;
+        outcome.ErrorType = error.Type;
+        await ErrorResponses.WriteAsync(context, error);
+    }
+
+    private async Task RecordAsync(HttpContext context, MessagesEndpointKind endpoint, RequestTiming timing, Outcome outcome)
+    {
+        var record = new UsageRecord
+        {
+            Timestamp = DateTimeOffset.UtcNow,
+            RequestId = context.TraceIdentifier,
+            KeyId = outcome.Key?.Id,
+            KeyName = outcome.Key?.Name,
+            Endpoint = endpoint == MessagesEndpointKind.CountTokens ? "count_tokens" : "messages",
+            RequestedModel = outcome.RequestedModel,
+            Provider = outcome.Provider,
+            UpstreamModel = outcome.UpstreamModel,
+            Status = outcome.Status,
+            ErrorType = outcome.ErrorType,
+            InputTokens = outcome.Usage.InputTokens,
+            OutputTokens = outcome.Usage.OutputTokens,
+            CacheCreationInputTokens = outcome.Usage.CacheCreationInputTokens,
+            CacheReadInputTokens = outcome.Usage.CacheReadInputTokens,
+            FirstByteMs = timing.FirstByteMs,
+            DurationMs = timing.ElapsedMs,
+            Streamed = outcome.Streamed,
+        };
+        await usage.EnqueueAsync(record);
+
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            Log.RequestCompleted(logger, record.RequestId, record.Endpoint, record.RequestedModel ?? "-",
+                record.Provider is null ? "-" : $"{record.Provider}/{record.UpstreamModel}", record.Status, record.DurationMs,
+                record.InputTokens, record.OutputTokens, record.CacheReadInputTokens, record.CacheCreationInputTokens, record.KeyName ?? "-");
+        }
+    }
+
+    /// <summary>What the usage record will say; filled in as the request progresses.</summary>
+    private sealed class Outcome
+    {
+        public StoredApiKey? Key { get; set; }
+
+        public string? RequestedModel { get; set; }
+
+        public string? Provider { get; set; }
+
+        public string? UpstreamModel { get; set; }
+
+        public int Status { get; set; } = 500;
+
+        public string? ErrorType { get; set; }
+
+        public TokenUsage Usage { get; set; }
+
+        public bool Streamed { get; set; }
+    }
+}

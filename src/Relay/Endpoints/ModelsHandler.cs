@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.Json;
+using Relay.Auth;
+using Relay.Errors;
+using Relay.Protocol.Anthropic;
+using Relay.Protocol.Json;
+using Relay.Routing;
+
+namespace Relay.Endpoints;
+
+/// <summary><c>GET /v1/models</c> and <c>GET /v1/models/{id}</c> in Anthropic's list format, with its cursors.</summary>
+/// <remarks>Lists the configured exact names (patterns cannot be listed). The first name of each <c>family</c> is
+/// marked <c>is_family_default</c>, so Claude Desktop's discovery has one default per tier.</remarks>
+internal sealed class ModelsHandler
+{
+    private const int DefaultLimit = 20;
+    private const int MaxLimit = 1000;
+
+    private readonly ClientAuthenticator _authenticator;
+    private readonly ModelCatalog _catalog;
+    private readonly ModelInfo[] _models;
+    private readonly string _createdAt;
+
+    public ModelsHandler(ClientAuthenticator authenticator, ModelCatalog catalog, TimeProvider time)
+    {
+        _authenticator = authenticator;
+        _catalog = catalog;
+        _createdAt = time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var seenFamilies = new HashSet<string>(StringComparer.Ordinal);
+        _models = catalog.Listed.Select(entry => Describe(entry, entry.Family is { } f && seenFamilies.Add(f))).ToArray();
+    }
+
+    private ModelInfo Describe(ModelEntry entry, bool familyDefault) => new()
+    {
+        Id = entry.Name,
+        DisplayName = entry.DisplayName ?? entry.Name,
+        CreatedAt = _createdAt,
+        AnthropicFamilyTier = entry.Family,
+        IsFamilyDefault = entry.Family is null ? null : familyDefault,
+    };
+
+    public async Task ListAsync(HttpContext context)
+    {
+        if (await AuthenticateAsync(context) is { } authError)
+        {
+            await ErrorResponses.WriteAsync(context, authError);
+            return;
+        }
+
+        var query = context.Request.Query;
+        var limit = DefaultLimit;
+        if (query.TryGetValue("limit", out var limitText)
+            && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+        {
+            await ErrorResponses.WriteAsync(context, RelayError.InvalidRequest($"limit: must be an integer from 1 to {MaxLimit}."));
+            return;
+        }
+
+        var afterId = query["after_id"].ToString();
+        var beforeId = query["before_id"].ToString();
+        IEnumerable<ModelInfo> window = _models;
+        bool hasMore;
+        List<ModelInfo> page;
+        if (beforeId.Length > 0)
+        {
+            var end = Array.FindIndex(_models, m => m.Id == beforeId);
+            var before = end < 0 ? [] : _models[..end];
+            page = before.Skip(Math.Max(0, before.Length - limit)).ToList();
+            hasMore = before.Length > limit;
+        }
+        else
+        {
+            if (afterId.Length > 0)
+            {
+                var start = Array.FindIndex(_models, m => m.Id == afterId);
+                window = start < 0 ? [] : _models.Skip(start + 1);
+            }
+
+            var rest = window.ToList();
+            page = rest.Take(limit).ToList();
+            hasMore = rest.Count > limit;
+        }
+
+        var result = new ModelPage { Data = page, HasMore = hasMore, FirstId = page.FirstOrDefault()?.Id, LastId = page.LastOrDefault()?.Id };
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, result, ProtocolJsonContext.Default.ModelPage, context.RequestAborted);
+    }
+
+    public async Task GetAsync(HttpContext context)
+    {
+        if (await AuthenticateAsync(context) is { } authError)
+        {
+            await ErrorResponses.WriteAsync(context, authError);
+            return;
+        }
+
+        // Listed names answer as listed; a name a pattern accepts answers as itself.
+        var id = (string)context.Request.RouteValues["id"]!;
+        var model = Array.Find(_models, m => m.Id == ModelCatalog.StripContextSuffix(id));
+        if (model is null && _catalog.TryResolve(id, out var entry))
+        {
+            model = new ModelInfo { Id = id, DisplayName = id, CreatedAt = _createdAt, AnthropicFamilyTier = entry.Family };
+        }
+
+        if (model is null)
+        {
+            await ErrorResponses.WriteAsync(context, RelayError.NotFound($"model: {id} is not configured in Relay ({_catalog.DescribeAvailable()})."));
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, model, ProtocolJsonContext.Default.ModelInfo, context.RequestAborted);
+    }
+
+    private async Task<RelayError?> AuthenticateAsync(HttpContext context)
+    {
+        var auth = await _authenticator.AuthenticateAsync(context.Request.Headers, context.RequestAborted);
+        return auth.Key is not null ? null : auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey();
+    }
+}

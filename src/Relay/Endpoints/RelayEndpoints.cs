@@ -1,0 +1,29 @@
+using Relay.Protocol.Anthropic;
+
+namespace Relay.Endpoints;
+
+/// <summary>Maps Relay's Anthropic front door under the configured base path.</summary>
+internal static class RelayEndpoints
+{
+    public static void MapRelayApi(this IEndpointRouteBuilder app, string basePath)
+    {
+        var api = app.MapGroup(basePath);
+
+        api.MapPost("/v1/messages", context =>
+            context.RequestServices.GetRequiredService<MessagesHandler>().HandleAsync(context, MessagesEndpointKind.Messages));
+        api.MapPost("/v1/messages/count_tokens", context =>
+            context.RequestServices.GetRequiredService<MessagesHandler>().HandleAsync(context, MessagesEndpointKind.CountTokens));
+        api.MapGet("/v1/models", context => context.RequestServices.GetRequiredService<ModelsHandler>().ListAsync(context));
+        api.MapGet("/v1/models/{id}", context => context.RequestServices.GetRequiredService<ModelsHandler>().GetAsync(context));
+
+        // Claude Code and health checkers probe the root; answer without a key.
+        api.MapMethods("/", ["GET", "HEAD"], async context =>
+        {
+            context.Response.ContentType = "application/json";
+            if (HttpMethods.IsGet(context.Request.Method))
+            {
+                await context.Response.WriteAsync("""{"name":"relay","status":"ok"}""");
+            }
+        });
+    }
+}

@@ -1,0 +1,33 @@
+using Relay.Protocol.Anthropic;
+
+namespace Relay.Errors;
+
+/// <summary>An error Relay answers itself, before anything else was sent to the client.</summary>
+/// <param name="Status">The HTTP status.</param>
+/// <param name="Type">The Anthropic <c>error.type</c>.</param>
+/// <param name="Message">What went wrong and what to do; never a secret.</param>
+/// <param name="Retryable">False adds <c>x-should-retry: false</c>, so Claude Code does not retry for minutes.</param>
+internal sealed record RelayError(int Status, string Type, string Message, bool Retryable)
+{
+    public static RelayError InvalidRequest(string message) => new(400, ErrorTypes.InvalidRequest, message, false);
+
+    public static RelayError MissingKey() => new(401, ErrorTypes.Authentication,
+        "No API key: send your Relay key as the x-api-key header or as Authorization: Bearer <key>.", false);
+
+    public static RelayError InvalidKey() => new(401, ErrorTypes.Authentication,
+        "Invalid API key: it is not a Relay key, or it was revoked. Create one with `relay keys create --name NAME`.", false);
+
+    public static RelayError NotFound(string message) => new(404, ErrorTypes.NotFound, message, false);
+
+    public static RelayError TooLarge(long limitBytes) => new(413, ErrorTypes.RequestTooLarge,
+        $"Request body exceeds Relay's limit of {limitBytes / (1024 * 1024)} MB (maxRequestBodyMB).", false);
+
+    public static RelayError Unreachable(string provider, string reason) => new(502, ErrorTypes.Api,
+        $"Relay could not reach provider '{provider}': {reason}", true);
+
+    public static RelayError UpstreamTimeout(string provider, int seconds) => new(504, ErrorTypes.Timeout,
+        $"Provider '{provider}' did not start answering within {seconds} s (timeoutSeconds).", true);
+
+    public static RelayError Internal(string requestId) => new(500, ErrorTypes.Api,
+        $"Relay hit an internal error (request-id {requestId}); details are in the Relay log.", true);
+}

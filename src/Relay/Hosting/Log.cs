@@ -1,0 +1,24 @@
+namespace Relay;
+
+/// <summary>Every log message Relay writes, with stable event ids. None of them carries a secret.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "{RequestId} {Endpoint} {Model} -> {Route} {Status} {DurationMs:F0} ms in={InputTokens} out={OutputTokens} cache_r={CacheRead} cache_w={CacheWrite} key={KeyName}")]
+    public static partial void RequestCompleted(ILogger logger, string requestId, string endpoint, string model, string route, int status,
+        double durationMs, long inputTokens, long outputTokens, long cacheRead, long cacheWrite, string keyName);
+
+    [LoggerMessage(2, LogLevel.Error, "{RequestId} unhandled error")]
+    public static partial void UnhandledError(ILogger logger, string requestId, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Warning, "{RequestId} provider {Provider} failed: {Reason}")]
+    public static partial void UpstreamFailed(ILogger logger, string requestId, string provider, string reason);
+
+    [LoggerMessage(4, LogLevel.Warning, "Writing {Count} usage records failed (attempt {Attempt}); retrying")]
+    public static partial void UsageWriteRetry(ILogger logger, int count, int attempt, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Error, "Writing {Count} usage records failed; they are lost")]
+    public static partial void UsageWriteFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Warning, "{RequestId} provider {Provider} stream broke after it began: {Reason}")]
+    public static partial void StreamBroken(ILogger logger, string requestId, string provider, string reason);
+}

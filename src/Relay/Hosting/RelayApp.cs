@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Relay.Auth;
+using Relay.Configuration;
+using Relay.Endpoints;
+using Relay.Errors;
+using Relay.Protocol.Anthropic;
+using Relay.Routing;
+using Relay.Storage;
+using Relay.Upstreams;
+using Relay.Usage;
+
+namespace Relay.Hosting;
+
+/// <summary>Builds the Relay web application from a validated config and a store; used by <c>relay serve</c> and tests.</summary>
+internal static class RelayApp
+{
+    public static WebApplication Build(RelayConfig config, IRelayStore store, Action<WebApplicationBuilder>? customize = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Environments.Production,
+        });
+
+        builder.WebHost.UseUrls([.. config.Listen]);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = config.MaxRequestBodyMB * 1024L * 1024L;
+        });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.AddSingleton(config);
+        services.AddSingleton(store);
+        services.AddSingleton<IApiKeyStore>(store);
+        services.AddSingleton<IUsageStore>(store);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new ModelCatalog(config.Models));
+        services.AddSingleton<UpstreamRegistry>();
+        services.AddSingleton<ClientAuthenticator>();
+        services.AddSingleton<UsageQueue>();
+        services.AddHostedService<UsageWriter>();
+        services.AddSingleton<MessagesHandler>();
+        services.AddSingleton<ModelsHandler>();
+
+        customize?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseStatusCodePages(AnswerBareStatusAsync);
+        app.MapRelayApi(config.BasePath);
+        return app;
+    }
+
+    /// <summary>Gives routing's bodiless 404 and 405 answers an Anthropic error body.</summary>
+    private static Task AnswerBareStatusAsync(StatusCodeContext statusContext)
+    {
+        var context = statusContext.HttpContext;
+        var status = context.Response.StatusCode;
+        var error = status switch
+        {
+            404 => new RelayError(404, ErrorTypes.NotFound, $"Not found: {context.Request.Method} {context.Request.Path}. Relay serves /v1/messages, /v1/messages/count_tokens and /v1/models.", false),
+            405 => new RelayError(405, ErrorTypes.InvalidRequest, $"Method {context.Request.Method} is not allowed on {context.Request.Path}.", false),
+            _ => new RelayError(status, ErrorTypes.ForStatus(status), $"HTTP {status}.", status >= 500),
+        };
+        return ErrorResponses.WriteAsync(context, error);
+    }
+}

@@ -1,0 +1,3 @@
+using Relay.Cli;
+
+return await RelayCli.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,60 @@
+using System.Net.Http.Headers;
+
+namespace Relay.Upstreams;
+
+/// <summary>Which headers cross Relay in each direction on a pass-through call.</summary>
+internal static class ForwardedHeaders
+{
+    /// <summary>Client headers worth sending upstream besides the <c>anthropic-*</c> family.</summary>
+    private static readonly HashSet<string> RequestAllowList = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "user-agent", "accept", "x-app",
+    };
+
+    /// <summary>Hop-by-hop and framing headers that describe one connection, not the message.</summary>
+    private static readonly HashSet<string> ResponseDenyList = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "trailer", "te",
+        "request-id", "server", "date", "alt-svc", "strict-transport-security",
+    };
+
+    public static bool ShouldForwardRequestHeader(string name) =>
+        name.StartsWith("anthropic-", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("x-claude-code-", StringComparison.OrdinalIgnoreCase)
+        || name.StartsWith("x-stainless-", StringComparison.OrdinalIgnoreCase)
+        || RequestAllowList.Contains(name);
+
+    public static void CopyRequestHeaders(IHeaderDictionary from, HttpRequestMessage to)
+    {
+        foreach (var (name, values) in from)
+        {
+            if (ShouldForwardRequestHeader(name))
+            {
+                to.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+    }
+
+    /// <summary>Copies the upstream's response headers; its <c>request-id</c> travels as <c>upstream-request-id</c>
+    /// because <c>request-id</c> is Relay's own, the one its log and usage records know.</summary>
+    public static void CopyResponseHeaders(HttpResponseMessage from, HttpResponse to)
+    {
+        Copy(from.Headers, to);
+        Copy(from.Content.Headers, to);
+        if (from.Headers.TryGetValues("request-id", out var upstreamId))
+        {
+            to.Headers["upstream-request-id"] = upstreamId.ToArray();
+        }
+    }
+
+    private static void Copy(HttpHeaders headers, HttpResponse to)
+    {
+        foreach (var (name, values) in headers)
+        {
+            if (!ResponseDenyList.Contains(name))
+            {
+                to.Headers[name] = values.ToArray();
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using Relay.Storage;
+
+namespace Relay.Usage;
+
+/// <summary>Writes queued usage records to the store in batches; on shutdown it writes every record left.</summary>
+internal sealed class UsageWriter(UsageQueue queue, IUsageStore store, ILogger<UsageWriter> logger) : IHostedService
+{
+    private const int MaxBatch = 512;
+    private Task? _loop;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _loop = Task.Run(RunAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // The web server has stopped by now (it stops first), so no request will queue another record.
+        queue.Complete();
+        if (_loop is not null)
+        {
+            await _loop.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<UsageRecord>(MaxBatch);
+        var reader = queue.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var record))
+            {
+                batch.Add(record);
+            }
+
+            await WriteWithRetryAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteWithRetryAsync(List<UsageRecord> batch)
+    {
+        // A locked or briefly unavailable database must not lose records: retry with backoff, then log loudly.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await store.AppendUsageAsync(batch, CancellationToken.None);
+                return;
+            }
+            catch (Exception ex) when (attempt < 5)
+            {
+                Log.UsageWriteRetry(logger, batch.Count, attempt, ex);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+            catch (Exception ex)
+            {
+                Log.UsageWriteFailed(logger, batch.Count, ex);
+                return;
+            }
+        }
+    }
+}

@@ -83,7 +83,7 @@ internal sealed class ModelsHandler
 
         var result = new ModelPage { Data = page, HasMore = hasMore, FirstId = page.FirstOrDefault()?.Id, LastId = page.LastOrDefault()?.Id };
         context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, result, ProtocolJsonContext.Default.ModelPage, context.RequestAborted);
+        await JsonSerializer.SerializeAsync(context.Response.Body, result, ProtocolJson.Context.ModelPage, context.RequestAborted);
     }
 
     public async Task GetAsync(HttpContext context)
@@ -109,7 +109,7 @@ internal sealed class ModelsHandler
         }
 
         context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, model, ProtocolJsonContext.Default.ModelInfo, context.RequestAborted);
+        await JsonSerializer.SerializeAsync(context.Response.Body, model, ProtocolJson.Context.ModelInfo, context.RequestAborted);
     }
 
     private async Task<RelayError?> AuthenticateAsync(HttpContext context)

@@ -23,13 +23,13 @@ internal static class ErrorResponses
         }
 
         await JsonSerializer.SerializeAsync(response.Body, new ErrorEnvelope(error.Type, error.Message),
-            ProtocolJsonContext.Default.ErrorEnvelope, context.RequestAborted);
+            ProtocolJson.Context.ErrorEnvelope, context.RequestAborted);
     }
 
     /// <summary>The bytes of an SSE <c>error</c> event, for failures after a stream has begun.</summary>
     public static byte[] SseErrorEvent(string type, string message)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(new ErrorEnvelope(type, message), ProtocolJsonContext.Default.ErrorEnvelope);
+        var json = JsonSerializer.SerializeToUtf8Bytes(new ErrorEnvelope(type, message), ProtocolJson.Context.ErrorEnvelope);
         return [.. "event: error\ndata: "u8, .. json, .. "\n\n"u8];
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Relay.Protocol.Json;
 
 namespace Relay.Upstreams.Mock;
 
@@ -79,7 +80,7 @@ internal sealed record MockReply(string MessageId, IReadOnlyList<MockBlock> Bloc
     {
         MockText t => Encoding.UTF8.GetByteCount(t.Text) / 4,
         MockThinking t => Encoding.UTF8.GetByteCount(t.Thinking) / 4,
-        MockToolUse t => (t.Name.Length + t.Input.ToJsonString().Length) / 4,
+        MockToolUse t => (t.Name.Length + t.Input.ToJsonString(ProtocolJson.NodeOptions).Length) / 4,
         _ => 0,
     };
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Relay.Configuration;
 using Relay.Protocol.Anthropic;
+using Relay.Protocol.Json;
 
 namespace Relay.Upstreams.Mock;
 
@@ -53,7 +54,7 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
     private static async Task WriteJsonAsync(HttpResponse response, Action<Utf8JsonWriter> writeProperties, CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, ProtocolJson.WriterOptions))
         {
             writer.WriteStartObject();
             writeProperties(writer);
@@ -145,7 +146,7 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
                 break;
             case MockToolUse tool:
                 // Split the JSON like a model does, so clients exercise their partial-JSON assembly.
-                var json = tool.Input.ToJsonString();
+                var json = tool.Input.ToJsonString(ProtocolJson.NodeOptions);
                 var half = json.Length / 2;
                 yield return ("input_json_delta", "partial_json", json[..half]);
                 yield return ("input_json_delta", "partial_json", json[half..]);
@@ -174,7 +175,7 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
 
     private static void WriteEventData(Action<Utf8JsonWriter> writeBody, IBufferWriter<byte> output)
     {
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, ProtocolJson.WriterOptions);
         writer.WriteStartObject();
         writeBody(writer);
         writer.WriteEndObject();

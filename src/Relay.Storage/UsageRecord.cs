@@ -42,4 +42,13 @@ public sealed class UsageRecord
     public required double DurationMs { get; init; }
 
     public required bool Streamed { get; init; }
+
+    /// <summary>Upstream attempts made for this request (0 when it never reached one).</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>Each attempt as <c>provider/model status ms</c>, separated by "; ", in order.</summary>
+    public string? AttemptLog { get; init; }
+
+    /// <summary>What chose the model: <c>model</c>, <c>pattern:NAME</c> or <c>scenario:NAME</c>.</summary>
+    public string? RouteRule { get; init; }
 }

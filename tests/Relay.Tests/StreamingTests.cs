@@ -16,7 +16,7 @@ public sealed class StreamingTests : IAsyncLifetime
     {
         _upstream = await FakeUpstream.StartAsync();
         var config = RelayTestServer.DefaultConfig(_upstream.BaseUrl);
-        config.Providers["slow"] = new() { Type = "anthropic", BaseUrl = _upstream.BaseUrl, ApiKey = "k", TimeoutSeconds = 1 };
+        config.Providers["slow"] = new() { Type = "anthropic", BaseUrl = _upstream.BaseUrl, ApiKey = "k", TimeoutSeconds = 1, IdleTimeoutSeconds = 1 };
         config.Models["slow-model"] = new() { Routes = ["slow/upstream-slow"] };
         _relay = await RelayTestServer.StartAsync(config);
     }

@@ -14,7 +14,28 @@ public enum MessagesEndpointKind
 /// <param name="ModelTokenStart">Offset of the opening quote of the model string.</param>
 /// <param name="ModelTokenEnd">Offset just past its closing quote.</param>
 /// <param name="Stream">Whether the client asked for SSE.</param>
-public readonly record struct MessagesRequestInfo(string Model, int ModelTokenStart, int ModelTokenEnd, bool Stream);
+public readonly record struct MessagesRequestInfo(string Model, int ModelTokenStart, int ModelTokenEnd, bool Stream)
+{
+    /// <summary>The requested <c>max_tokens</c>, or -1 when absent (count_tokens).</summary>
+    public long MaxTokens { get; init; } = -1;
+
+    /// <summary>Offsets of the <c>max_tokens</c> number token, for clamping it in place.</summary>
+    public int MaxTokensTokenStart { get; init; }
+
+    public int MaxTokensTokenEnd { get; init; }
+
+    /// <summary>The <c>thinking.type</c> sent (<c>enabled</c>, <c>adaptive</c>, <c>disabled</c>), or null.</summary>
+    public string? ThinkingType { get; init; }
+
+    /// <summary>True when any message holds an image block, tool results included.</summary>
+    public bool HasImage { get; init; }
+
+    /// <summary>True when a server web-search tool (<c>web_search_*</c>) is offered.</summary>
+    public bool HasWebSearchTool { get; init; }
+
+    /// <summary>A cheap input-size estimate: text bytes of system, messages and tools over four, base64 data excluded.</summary>
+    public long EstimatedInputTokens { get; init; }
+}
 
 /// <summary>
 /// Checks that a body is one well-formed JSON object with the fields the endpoint requires, and finds the model name,
@@ -33,6 +54,10 @@ public static class MessagesRequestInspector
         string? model = null;
         int modelStart = 0, modelEnd = 0;
         bool stream = false, hasMessages = false, hasMaxTokens = false;
+        long maxTokensValue = -1;
+        int maxTokensStart = 0, maxTokensEnd = 0;
+        string? thinkingType = null;
+        var content = default(ContentFeatures);
 
         try
         {
@@ -74,7 +99,7 @@ public static class MessagesRequestInspector
                     }
 
                     hasMessages = true;
-                    reader.Skip();
+                    content.Walk(ref reader);
                 }
                 else if (reader.ValueTextEquals("max_tokens"u8))
                 {
@@ -86,6 +111,19 @@ public static class MessagesRequestInspector
                     }
 
                     hasMaxTokens = true;
+                    maxTokensValue = maxTokens;
+                    maxTokensStart = checked((int)reader.TokenStartIndex);
+                    maxTokensEnd = checked((int)reader.BytesConsumed);
+                }
+                else if (reader.ValueTextEquals("system"u8) || reader.ValueTextEquals("tools"u8))
+                {
+                    reader.Read();
+                    content.Walk(ref reader);
+                }
+                else if (reader.ValueTextEquals("thinking"u8))
+                {
+                    reader.Read();
+                    thinkingType = ReadThinkingType(ref reader);
                 }
                 else if (reader.ValueTextEquals("stream"u8))
                 {
@@ -135,7 +173,99 @@ public static class MessagesRequestInspector
             return false;
         }
 
-        info = new MessagesRequestInfo(model, modelStart, modelEnd, stream);
+        info = new MessagesRequestInfo(model, modelStart, modelEnd, stream)
+        {
+            MaxTokens = maxTokensValue,
+            MaxTokensTokenStart = maxTokensStart,
+            MaxTokensTokenEnd = maxTokensEnd,
+            ThinkingType = thinkingType,
+            HasImage = content.HasImage,
+            HasWebSearchTool = content.HasWebSearchTool,
+            EstimatedInputTokens = content.TextBytes / 4,
+        };
         return true;
+    }
+
+    private static string? ReadThinkingType(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        string? type = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isType = reader.ValueTextEquals("type"u8);
+            reader.Read();
+            if (isType && reader.TokenType == JsonTokenType.String)
+            {
+                type = reader.ValueTextEquals("enabled"u8) ? "enabled"
+                    : reader.ValueTextEquals("adaptive"u8) ? "adaptive"
+                    : reader.ValueTextEquals("disabled"u8) ? "disabled"
+                    : reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return type;
+    }
+
+    /// <summary>Features of the message content that routing rules look at, gathered in the same token walk
+    /// that validates it (so it costs no more than skipping).</summary>
+    private struct ContentFeatures
+    {
+        public long TextBytes;
+        public bool HasImage;
+        public bool HasWebSearchTool;
+
+        /// <summary>Walks the value the reader is on, to its end.</summary>
+        public void Walk(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+            {
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    TextBytes += reader.ValueSpan.Length;
+                }
+
+                return;
+            }
+
+            var depth = reader.CurrentDepth;
+            var skipNextString = false;
+            var nextIsType = false;
+            while (reader.Read() && reader.CurrentDepth > depth)
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.PropertyName:
+                        // Base64 payloads and signatures are not text a model reads as tokens.
+                        skipNextString = reader.ValueTextEquals("data"u8) || reader.ValueTextEquals("signature"u8);
+                        nextIsType = reader.ValueTextEquals("type"u8);
+                        break;
+                    case JsonTokenType.String:
+                        if (nextIsType)
+                        {
+                            HasImage |= reader.ValueTextEquals("image"u8);
+                            HasWebSearchTool |= reader.ValueSpan.StartsWith("web_search_"u8);
+                        }
+                        else if (!skipNextString)
+                        {
+                            TextBytes += reader.ValueSpan.Length;
+                        }
+
+                        skipNextString = nextIsType = false;
+                        break;
+                    default:
+                        skipNextString = nextIsType = false;
+                        break;
+                }
+            }
+        }
     }
 }

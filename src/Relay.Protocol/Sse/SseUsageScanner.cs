@@ -24,6 +24,7 @@ public sealed class SseUsageScanner : IDisposable
     private bool _lastWasCr;
     private EventName _event = EventName.None;
     private TokenUsage _usage;
+    private bool _atBoundary = true;
 
     private enum EventName
     {
@@ -40,6 +41,10 @@ public sealed class SseUsageScanner : IDisposable
 
     /// <summary>True once a <c>message_start</c> event went by.</summary>
     public bool SawMessageStart { get; private set; }
+
+    /// <summary>True when the bytes so far end exactly between two events, where another event (a ping) may be
+    /// inserted without corrupting the stream.</summary>
+    public bool AtEventBoundary => _atBoundary;
 
     /// <summary>The <c>error.type</c> of an in-stream <c>error</c> event, if one was sent.</summary>
     public string? ErrorType { get; private set; }
@@ -61,6 +66,11 @@ public sealed class SseUsageScanner : IDisposable
 
             var end = chunk.IndexOfAny((byte)'\r', (byte)'\n');
             var part = end < 0 ? chunk : chunk[..end];
+            if (!part.IsEmpty)
+            {
+                _atBoundary = false;
+            }
+
             Append(part);
             if (end < 0)
             {
@@ -136,6 +146,7 @@ public sealed class SseUsageScanner : IDisposable
         if (line.IsEmpty)
         {
             _event = EventName.None; // blank line: the event is dispatched
+            _atBoundary = true;
             return;
         }
 

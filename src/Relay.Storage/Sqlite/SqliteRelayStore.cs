@@ -134,9 +134,9 @@ public sealed class SqliteRelayStore : IRelayStore
         command.CommandText = """
             INSERT INTO usage (ts, request_id, key_id, key_name, endpoint, requested_model, provider, upstream_model,
                                status, error_type, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
-                               first_byte_ms, duration_ms, streamed)
+                               first_byte_ms, duration_ms, streamed, attempts, attempt_log, route_rule)
             VALUES ($ts, $rid, $kid, $kname, $endpoint, $model, $provider, $upstream, $status, $error, $in, $out, $cw, $cr,
-                    $ttfb, $duration, $streamed);
+                    $ttfb, $duration, $streamed, $attempts, $attemptLog, $rule);
             """;
         var p = command.Parameters;
         var ts = p.Add("$ts", SqliteType.Integer);
@@ -156,6 +156,9 @@ public sealed class SqliteRelayStore : IRelayStore
         var ttfb = p.Add("$ttfb", SqliteType.Real);
         var duration = p.Add("$duration", SqliteType.Real);
         var streamed = p.Add("$streamed", SqliteType.Integer);
+        var attempts = p.Add("$attempts", SqliteType.Integer);
+        var attemptLog = p.Add("$attemptLog", SqliteType.Text);
+        var rule = p.Add("$rule", SqliteType.Text);
         command.Prepare();
 
         foreach (var r in records)
@@ -177,6 +180,9 @@ public sealed class SqliteRelayStore : IRelayStore
             ttfb.Value = (object?)r.FirstByteMs ?? DBNull.Value;
             duration.Value = r.DurationMs;
             streamed.Value = r.Streamed ? 1 : 0;
+            attempts.Value = r.Attempts;
+            attemptLog.Value = (object?)r.AttemptLog ?? DBNull.Value;
+            rule.Value = (object?)r.RouteRule ?? DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -200,7 +206,8 @@ public sealed class SqliteRelayStore : IRelayStore
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT ts, request_id, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error_type,
-                   input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, first_byte_ms, duration_ms, streamed
+                   input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, first_byte_ms, duration_ms, streamed,
+                   attempts, attempt_log, route_rule
             FROM usage ORDER BY id DESC LIMIT $limit;
             """;
         command.Parameters.AddWithValue("$limit", limit);
@@ -227,6 +234,9 @@ public sealed class SqliteRelayStore : IRelayStore
                 FirstByteMs = reader.IsDBNull(14) ? null : reader.GetDouble(14),
                 DurationMs = reader.GetDouble(15),
                 Streamed = reader.GetInt64(16) != 0,
+                Attempts = reader.GetInt32(17),
+                AttemptLog = reader.IsDBNull(18) ? null : reader.GetString(18),
+                RouteRule = reader.IsDBNull(19) ? null : reader.GetString(19),
             });
         }
 

@@ -40,6 +40,11 @@ internal static class SqliteSchema
         CREATE INDEX usage_ts ON usage (ts);
         CREATE INDEX usage_key_ts ON usage (key_id, ts);
         """,
+        """
+        ALTER TABLE usage ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE usage ADD COLUMN attempt_log TEXT;
+        ALTER TABLE usage ADD COLUMN route_rule TEXT;
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)

@@ -54,6 +54,42 @@ internal static class ConfigValidator
             ValidateProvider(name, provider, Fail);
         }
 
+        if (config.CircuitBreaker.Failures < 1)
+        {
+            Fail("circuitBreaker.failures", "must be at least 1.");
+        }
+
+        if (config.CircuitBreaker.CooldownSeconds < 1)
+        {
+            Fail("circuitBreaker.cooldownSeconds", "must be at least 1 second.");
+        }
+
+        if (config.AdminKey is { Length: < 16 })
+        {
+            Fail("adminKey", "must be at least 16 characters; it guards the admin endpoints.");
+        }
+
+        if (config.Scenarios is { } scenarios)
+        {
+            void CheckScenario(string name, string? model)
+            {
+                if (model is not null && (!config.Models.ContainsKey(model) || model.Contains('*', StringComparison.Ordinal)))
+                {
+                    Fail($"scenarios.{name}", $"'{model}' is not an exact model name under \"models\".");
+                }
+            }
+
+            CheckScenario("background", scenarios.Background);
+            CheckScenario("thinking", scenarios.Thinking);
+            CheckScenario("longContext", scenarios.LongContext);
+            CheckScenario("image", scenarios.Image);
+            CheckScenario("webSearch", scenarios.WebSearch);
+            if (scenarios.LongContextThreshold < 1)
+            {
+                Fail("scenarios.longContextThreshold", "must be a positive number of tokens.");
+            }
+        }
+
         foreach (var (name, model) in config.Models)
         {
             var key = $"models.{name}";
@@ -69,18 +105,45 @@ internal static class ConfigValidator
 
             for (var i = 0; i < model.Routes.Count; i++)
             {
-                var route = model.Routes[i];
+                var routeKey = $"{key}.routes[{i}]";
+                var routeConfig = model.Routes[i];
+                var route = routeConfig.Route;
                 var slash = route.IndexOf('/', StringComparison.Ordinal);
                 if (slash <= 0 || slash == route.Length - 1)
                 {
-                    Fail($"{key}.routes[{i}]", $"'{route}' must be \"provider/upstream-model\".");
+                    Fail(routeKey, $"'{route}' must be \"provider/upstream-model\".");
                 }
 
                 var provider = route[..slash];
                 if (!config.Providers.ContainsKey(provider))
                 {
-                    Fail($"{key}.routes[{i}]", $"provider '{provider}' is not defined under \"providers\" (defined: {string.Join(", ", config.Providers.Keys)}).");
+                    Fail(routeKey, $"provider '{provider}' is not defined under \"providers\" (defined: {string.Join(", ", config.Providers.Keys)}).");
                 }
+
+                if (routeConfig.Weight is <= 0)
+                {
+                    Fail($"{routeKey}.weight", "must be a positive whole number.");
+                }
+
+                if (routeConfig.MaxTokens is <= 0)
+                {
+                    Fail($"{routeKey}.maxTokens", "must be a positive whole number.");
+                }
+
+                if (routeConfig.TimeoutSeconds is <= 0)
+                {
+                    Fail($"{routeKey}.timeoutSeconds", "must be a positive number of seconds.");
+                }
+            }
+
+            if (model.MaxAttempts is < 1 or > 20)
+            {
+                Fail($"{key}.maxAttempts", "must be between 1 and 20.");
+            }
+
+            if (model.RetryBudgetSeconds is <= 0)
+            {
+                Fail($"{key}.retryBudgetSeconds", "must be a positive number of seconds.");
             }
 
             if (model.Family is not null && !Families.Contains(model.Family))
@@ -125,9 +188,29 @@ internal static class ConfigValidator
             fail($"{key}.authScheme", $"'{provider.AuthScheme}' is not one of {string.Join(", ", AuthSchemes)}.");
         }
 
-        if (provider.TimeoutSeconds is <= 0)
+        foreach (var (setting, value) in new[]
         {
-            fail($"{key}.timeoutSeconds", "must be a positive number of seconds.");
+            ("timeoutSeconds", provider.TimeoutSeconds), ("connectTimeoutSeconds", provider.ConnectTimeoutSeconds),
+            ("idleTimeoutSeconds", provider.IdleTimeoutSeconds), ("totalTimeoutSeconds", provider.TotalTimeoutSeconds),
+        })
+        {
+            if (value is <= 0)
+            {
+                fail($"{key}.{setting}", "must be a positive number of seconds.");
+            }
+        }
+
+        if (provider.HealthCheck is { } health)
+        {
+            if (health.IntervalSeconds < 1)
+            {
+                fail($"{key}.healthCheck.intervalSeconds", "must be at least 1 second.");
+            }
+
+            if (!health.Path.StartsWith('/'))
+            {
+                fail($"{key}.healthCheck.path", $"'{health.Path}' must start with '/'.");
+            }
         }
 
         if (provider.ChunkDelayMs is < 0 or > 60_000)

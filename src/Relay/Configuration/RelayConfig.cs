@@ -26,6 +26,15 @@ internal sealed class RelayConfig
 
     public Dictionary<string, ModelConfig> Models { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Rules that send some kinds of request to a dedicated model name, whatever name was asked for.</summary>
+    public ScenarioConfig? Scenarios { get; set; }
+
+    /// <summary>The key that opens admin endpoints such as <c>/v1/routes</c>; <c>RELAY_ADMIN_KEY</c> also sets it.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>When a route is taken out of rotation after repeated failures, and for how long.</summary>
+    public CircuitBreakerConfig CircuitBreaker { get; set; } = new();
+
     /// <summary>The file this came from (null when built in code); relative paths resolve against its folder.</summary>
     [JsonIgnore]
     public string? SourcePath { get; set; }
@@ -53,8 +62,20 @@ internal sealed class ProviderConfig
     /// <summary>Extra headers sent on every request to this provider.</summary>
     public Dictionary<string, string>? Headers { get; set; }
 
-    /// <summary>How long to wait for the response to start, and for each next piece of a stream.</summary>
+    /// <summary>How long to wait for the response to start (the first byte).</summary>
     public int? TimeoutSeconds { get; set; }
+
+    /// <summary>How long to wait for a TCP/TLS connection.</summary>
+    public int? ConnectTimeoutSeconds { get; set; }
+
+    /// <summary>How long a started response may go without sending anything; pings keep the client alive meanwhile.</summary>
+    public int? IdleTimeoutSeconds { get; set; }
+
+    /// <summary>The longest one request may take from start to end.</summary>
+    public int? TotalTimeoutSeconds { get; set; }
+
+    /// <summary>An optional active probe that marks the provider down before users hit it.</summary>
+    public HealthCheckConfig? HealthCheck { get; set; }
 
     /// <summary>Mock only: the pause between streamed chunks, in milliseconds.</summary>
     public int? ChunkDelayMs { get; set; }
@@ -63,13 +84,76 @@ internal sealed class ProviderConfig
 /// <summary>One client-facing model name (or <c>*</c> pattern) under <c>models</c>.</summary>
 internal sealed class ModelConfig
 {
-    /// <summary><c>provider/upstream-model</c> entries, in order of preference.</summary>
-    public List<string> Routes { get; set; } = [];
+    /// <summary>The fallback chain, in order of preference: <c>"provider/model"</c> strings or route objects.</summary>
+    public List<RouteConfig> Routes { get; set; } = [];
+
+    /// <summary>Attempts per request across all routes, retries included (default: one per route, plus one).</summary>
+    public int? MaxAttempts { get; set; }
+
+    /// <summary>How long a request may spend retrying before the last failure is returned (default 60).</summary>
+    public int? RetryBudgetSeconds { get; set; }
 
     /// <summary>The Claude family tier Claude Desktop should place this name in: sonnet, opus, haiku…</summary>
     public string? Family { get; set; }
 
     public string? DisplayName { get; set; }
+}
+
+/// <summary>One route of a model: a target and how to use it. Written as a string when only the target matters.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(RouteConfigConverter))]
+internal sealed class RouteConfig
+{
+    /// <summary><c>provider/upstream-model</c>, split at the first '/'.</summary>
+    public string Route { get; set; } = "";
+
+    /// <summary>Share of load among adjacent weighted routes; routes with a weight form one load-balanced tier.</summary>
+    public int? Weight { get; set; }
+
+    /// <summary>Caps <c>max_tokens</c> for this route (the upstream model's output limit).</summary>
+    public int? MaxTokens { get; set; }
+
+    /// <summary>Overrides the provider's first-byte timeout on this route.</summary>
+    public int? TimeoutSeconds { get; set; }
+
+    public static implicit operator RouteConfig(string route) => new() { Route = route };
+}
+
+/// <summary>The <c>scenarios</c> block: each names a model under <c>models</c>.</summary>
+internal sealed class ScenarioConfig
+{
+    /// <summary>Claude Code's small/fast calls: any requested name containing "haiku".</summary>
+    public string? Background { get; set; }
+
+    /// <summary>Requests with <c>thinking.type</c> "enabled".</summary>
+    public string? Thinking { get; set; }
+
+    /// <summary>Requests whose estimated input exceeds <see cref="LongContextThreshold"/> tokens.</summary>
+    public string? LongContext { get; set; }
+
+    public int LongContextThreshold { get; set; } = 60_000;
+
+    /// <summary>Requests carrying an image anywhere in the conversation.</summary>
+    public string? Image { get; set; }
+
+    /// <summary>Requests offering a web search server tool.</summary>
+    public string? WebSearch { get; set; }
+}
+
+internal sealed class CircuitBreakerConfig
+{
+    /// <summary>Consecutive failures that open a route's circuit.</summary>
+    public int Failures { get; set; } = 5;
+
+    /// <summary>How long an open route is skipped before one probe request is let through.</summary>
+    public int CooldownSeconds { get; set; } = 30;
+}
+
+internal sealed class HealthCheckConfig
+{
+    public int IntervalSeconds { get; set; } = 30;
+
+    /// <summary>The path probed with GET (with the provider's key); any answer below 500 except 401/403 is healthy.</summary>
+    public string Path { get; set; } = "/v1/models";
 }
 
 internal static class RelayDefaults
@@ -78,5 +162,9 @@ internal static class RelayDefaults
     public const string ConfigFile = "relay.json";
     public const string DatabaseFile = "relay.db";
     public const int TimeoutSeconds = 600;
+    public const int ConnectTimeoutSeconds = 10;
+    public const int IdleTimeoutSeconds = 300;
+    public const int TotalTimeoutSeconds = 3600;
+    public const int RetryBudgetSeconds = 60;
     public const string PassthroughKey = "passthrough";
 }

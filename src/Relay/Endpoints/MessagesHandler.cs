@@ -17,6 +17,8 @@ namespace Relay.Endpoints;
 internal sealed class MessagesHandler(
     ClientAuthenticator authenticator,
     ModelCatalog catalog,
+    ScenarioRouter router,
+    UpstreamDispatcher dispatcher,
     UpstreamRegistry upstreams,
     UsageQueue usage,
     RelayConfig config,
@@ -88,7 +90,7 @@ internal sealed class MessagesHandler(
 
             outcome.RequestedModel = info.Model;
             outcome.Streamed = info.Stream && endpoint == MessagesEndpointKind.Messages;
-            if (!catalog.TryResolve(info.Model, out var model))
+            if (!router.TryRoute(info.Model, info, out var model, out var rule))
             {
                 var error = auth.Key is null
                     ? RelayError.InvalidKey()
@@ -97,37 +99,27 @@ internal sealed class MessagesHandler(
                 return;
             }
 
-            var target = model.Routes[0];
-            var upstream = upstreams[target.Provider];
-            outcome.Provider = target.Provider;
-            outcome.UpstreamModel = target.UpstreamModel;
-            if (auth.Key is null && !upstream.ForwardsClientCredentials)
+            outcome.RouteRule = rule;
+            outcome.Provider = model.Routes[0].Provider;
+            outcome.UpstreamModel = model.Routes[0].UpstreamModel;
+
+            // A client without a Relay key may only use routes whose provider authenticates it itself.
+            if (auth.Key is null && !model.Routes.All(r => upstreams[r.Provider].ForwardsClientCredentials))
             {
                 await FailAsync(context, outcome, RelayError.InvalidKey());
                 return;
             }
 
-            using var rewritten = new PooledByteBuffer(ModelNameRewriter.RewrittenLength(body.Length, info, target.UpstreamModelToken));
-            var length = ModelNameRewriter.Rewrite(body.Span, info, target.UpstreamModelToken, rewritten.GetMemory(0).Span);
-            rewritten.Advance(length);
-
-            var result = await upstream.SendAsync(new UpstreamRequest
-            {
-                Context = context,
-                Endpoint = endpoint,
-                Body = rewritten.Memory,
-                Info = info,
-                Target = target,
-                ClientUsedRelayKey = auth.Key is not null,
-                Timing = timing,
-            }, aborted);
-
+            var result = await dispatcher.DispatchAsync(context, endpoint, body.Memory, info, model, auth.Key is not null, timing, aborted);
             outcome.Status = result.Status;
             outcome.Usage = result.Usage;
             outcome.ErrorType = result.ErrorType;
-            if (result.Unsent is { } unsent)
+            outcome.Attempts = result.Attempts;
+            outcome.AttemptLog = result.AttemptLog;
+            if (result.LastRoute is { } route)
             {
-                await ErrorResponses.WriteAsync(context, unsent);
+                outcome.Provider = route.Provider;
+                outcome.UpstreamModel = route.UpstreamModel;
             }
         }
     }
@@ -160,6 +152,9 @@ internal sealed class MessagesHandler(
             FirstByteMs = timing.FirstByteMs,
             DurationMs = timing.ElapsedMs,
             Streamed = outcome.Streamed,
+            Attempts = outcome.Attempts,
+            AttemptLog = outcome.AttemptLog,
+            RouteRule = outcome.RouteRule,
         };
         await usage.EnqueueAsync(record);
 
@@ -189,5 +184,11 @@ internal sealed class MessagesHandler(
         public TokenUsage Usage { get; set; }
 
         public bool Streamed { get; set; }
+
+        public int Attempts { get; set; }
+
+        public string? AttemptLog { get; set; }
+
+        public string? RouteRule { get; set; }
     }
 }

@@ -7,7 +7,7 @@ namespace Relay.Errors;
 /// <summary>Writes Anthropic-shaped errors, as a response or as an SSE <c>error</c> event inside a stream.</summary>
 internal static class ErrorResponses
 {
-    public static async Task WriteAsync(HttpContext context, RelayError error)
+    public static async Task WriteAsync(HttpContext context, RelayError error, TimeSpan? retryAfter = null)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -20,6 +20,11 @@ internal static class ErrorResponses
         if (!error.Retryable)
         {
             response.Headers["x-should-retry"] = "false";
+        }
+
+        if (retryAfter is { } wait)
+        {
+            response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         await JsonSerializer.SerializeAsync(response.Body, new ErrorEnvelope(error.Type, error.Message),

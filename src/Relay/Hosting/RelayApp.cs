@@ -46,6 +46,10 @@ internal static class RelayApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new ModelCatalog(config.Models));
         services.AddSingleton<UpstreamRegistry>();
+        services.AddSingleton<ScenarioRouter>();
+        services.AddSingleton<RouteHealthRegistry>();
+        services.AddSingleton<RoutePlanner>();
+        services.AddSingleton<UpstreamDispatcher>();
         services.AddSingleton<ClientAuthenticator>();
         services.AddSingleton<UsageQueue>();
         services.AddHostedService<UsageWriter>();

@@ -14,7 +14,7 @@ internal sealed class ModelCatalog
     {
         foreach (var (name, model) in models)
         {
-            var entry = new ModelEntry(name, model.Routes.Select(RouteTarget.Parse).ToArray(), model.Family, model.DisplayName);
+            var entry = new ModelEntry(name, model.Routes.Select(RouteTarget.FromConfig).ToArray(), model.Family, model.DisplayName, model);
             if (entry.IsPattern)
             {
                 _patterns.Add((entry, new GlobPattern(name)));
@@ -36,6 +36,15 @@ internal sealed class ModelCatalog
     public IReadOnlyList<ModelEntry> Listed { get; }
 
     public IEnumerable<string> PatternNames => _patterns.Select(p => p.Entry.Name);
+
+    /// <summary>Every route of every entry.</summary>
+    public IEnumerable<RouteTarget> AllRoutes => _exact.Values.Concat(_patterns.Select(p => p.Entry)).SelectMany(e => e.Routes);
+
+    /// <summary>Every entry, exact names first, with the routes each uses.</summary>
+    public IEnumerable<ModelEntry> AllEntries => _exact.Values.Concat(_patterns.Select(p => p.Entry));
+
+    /// <summary>The entry of an exact configured name (scenario targets are exact names).</summary>
+    public ModelEntry? Exact(string name) => _exact.GetValueOrDefault(name);
 
     /// <summary>Finds the entry for a requested name, after stripping a <c>[1m]</c> context suffix.</summary>
     public bool TryResolve(string requested, [NotNullWhen(true)] out ModelEntry? entry)

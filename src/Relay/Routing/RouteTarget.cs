@@ -1,3 +1,4 @@
+using Relay.Configuration;
 using Relay.Protocol.Anthropic;
 
 namespace Relay.Routing;
@@ -5,12 +6,27 @@ namespace Relay.Routing;
 /// <summary>One <c>provider/upstream-model</c> route, with the model pre-encoded for splicing into request bodies.</summary>
 internal sealed class RouteTarget
 {
-    public RouteTarget(string provider, string upstreamModel)
+    public RouteTarget(string provider, string upstreamModel, int? weight = null, int? maxTokens = null, int? timeoutSeconds = null)
     {
         Provider = provider;
         UpstreamModel = upstreamModel;
         UpstreamModelToken = ModelNameRewriter.EncodeToken(upstreamModel);
+        Weight = weight;
+        MaxTokens = maxTokens;
+        TimeoutSeconds = timeoutSeconds;
+        Key = $"{provider}/{upstreamModel}";
     }
+
+    /// <summary>"provider/model": identifies the route's health across every model name that uses it.</summary>
+    public string Key { get; }
+
+    /// <summary>Set when the route shares load with adjacent weighted routes.</summary>
+    public int? Weight { get; }
+
+    /// <summary>The cap on <c>max_tokens</c> for this route, if any.</summary>
+    public int? MaxTokens { get; }
+
+    public int? TimeoutSeconds { get; }
 
     public string Provider { get; }
 
@@ -26,5 +42,11 @@ internal sealed class RouteTarget
         return new RouteTarget(route[..slash], route[(slash + 1)..]);
     }
 
-    public override string ToString() => $"{Provider}/{UpstreamModel}";
+    public static RouteTarget FromConfig(RouteConfig config)
+    {
+        var slash = config.Route.IndexOf('/', StringComparison.Ordinal);
+        return new RouteTarget(config.Route[..slash], config.Route[(slash + 1)..], config.Weight, config.MaxTokens, config.TimeoutSeconds);
+    }
+
+    public override string ToString() => Key;
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http.Features;
@@ -17,42 +18,55 @@ namespace Relay.Upstreams;
 /// <remarks>
 /// Uses <see cref="HttpMessageInvoker"/> rather than HttpClient so the response is never buffered, as YARP does.
 /// Usage is read from the bytes on their way through (<see cref="SseUsageScanner"/> for streams, a capped side copy
-/// for JSON bodies); nothing is re-serialised.
+/// for JSON bodies); nothing is re-serialised. Answers with a retryable status (429, 5xx, 529…) are held back, not
+/// forwarded, so the router can try another route first; it forwards them unchanged if nothing else works.
 /// </remarks>
 internal sealed class AnthropicUpstream : IUpstream, IDisposable
 {
     private const int CopyBufferSize = 16 * 1024;
     private const int MaxJsonSideCopy = 4 * 1024 * 1024;
+    private const int MaxHeldBody = 1024 * 1024;
+    private static readonly byte[] PingEvent = "event: ping\ndata: {\"type\": \"ping\"}\n\n"u8.ToArray();
 
     private readonly HttpMessageInvoker _invoker;
+    private readonly string _root;
     private readonly Uri _messagesUri;
     private readonly Uri _countTokensUri;
-    private readonly TimeSpan _timeout;
+    private readonly TimeSpan _firstByteTimeout;
+    private readonly TimeSpan _idleTimeout;
+    private readonly TimeSpan _totalTimeout;
+    private readonly TimeSpan _pingInterval;
     private readonly string? _apiKey;
     private readonly bool _bearer;
     private readonly KeyValuePair<string, string>[] _extraHeaders;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public AnthropicUpstream(string name, ProviderConfig config, ILogger logger)
+    public AnthropicUpstream(string name, ProviderConfig config, TimeProvider time, ILogger logger, TimeSpan? pingInterval = null)
     {
         Name = name;
+        _time = time;
         _logger = logger;
         ForwardsClientCredentials = string.Equals(config.ApiKey, RelayDefaults.PassthroughKey, StringComparison.Ordinal);
         _apiKey = ForwardsClientCredentials ? null : config.ApiKey;
         _bearer = string.Equals(config.AuthScheme, "bearer", StringComparison.OrdinalIgnoreCase);
         _extraHeaders = config.Headers?.ToArray() ?? [];
-        _timeout = TimeSpan.FromSeconds(config.TimeoutSeconds ?? RelayDefaults.TimeoutSeconds);
+        _firstByteTimeout = TimeSpan.FromSeconds(config.TimeoutSeconds ?? RelayDefaults.TimeoutSeconds);
+        _idleTimeout = TimeSpan.FromSeconds(config.IdleTimeoutSeconds ?? RelayDefaults.IdleTimeoutSeconds);
+        _totalTimeout = TimeSpan.FromSeconds(config.TotalTimeoutSeconds ?? RelayDefaults.TotalTimeoutSeconds);
+        // Claude Code gives up on a stream after 300 s of silence; a ping every 15 s keeps it (and proxies) waiting.
+        _pingInterval = pingInterval ?? TimeSpan.FromSeconds(15);
 
-        var root = BaseUrlRoot(config.BaseUrl!);
-        _messagesUri = new Uri(root + "/v1/messages");
-        _countTokensUri = new Uri(root + "/v1/messages/count_tokens");
+        _root = BaseUrlRoot(config.BaseUrl!);
+        _messagesUri = new Uri(_root + "/v1/messages");
+        _countTokensUri = new Uri(_root + "/v1/messages/count_tokens");
 
         _invoker = new HttpMessageInvoker(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
-            ConnectTimeout = TimeSpan.FromSeconds(Math.Min(15, _timeout.TotalSeconds)),
+            ConnectTimeout = TimeSpan.FromSeconds(config.ConnectTimeoutSeconds ?? RelayDefaults.ConnectTimeoutSeconds),
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
             EnableMultipleHttp2Connections = true,
@@ -72,10 +86,14 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
 
     public async Task<UpstreamResult> SendAsync(UpstreamRequest request, CancellationToken cancellationToken)
     {
+        var firstByteTimeout = request.Target.TimeoutSeconds is { } routeTimeout ? TimeSpan.FromSeconds(routeTimeout) : _firstByteTimeout;
         using var message = BuildRequest(request);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeout);
+        using var total = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        total.CancelAfter(_totalTimeout);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(total.Token);
+        timeout.CancelAfter(firstByteTimeout);
 
+        var started = Stopwatch.GetTimestamp();
         HttpResponseMessage response;
         try
         {
@@ -84,7 +102,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, "timed out before answering");
-            return UpstreamResult.NotSent(RelayError.UpstreamTimeout(Name, (int)_timeout.TotalSeconds));
+            return UpstreamResult.NotSent(RelayError.UpstreamTimeout(Name, (int)Math.Min(firstByteTimeout.TotalSeconds, _totalTimeout.TotalSeconds)));
         }
         catch (HttpRequestException ex)
         {
@@ -93,9 +111,33 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
             return UpstreamResult.NotSent(RelayError.Unreachable(Name, reason));
         }
 
+        var headersMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         using (response)
         {
-            return await RelayResponseAsync(request, response, timeout, cancellationToken);
+            var status = (int)response.StatusCode;
+            if (RetryAfter.IsRetryableStatus(status))
+            {
+                return await HoldAsync(request, response, timeout, headersMs, cancellationToken);
+            }
+
+            return await RelayResponseAsync(request, response, timeout, total, headersMs, cancellationToken);
+        }
+    }
+
+    public async Task<string?> ProbeAsync(string path, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, _root + path);
+        message.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
+        AddProviderKey(message);
+        try
+        {
+            using var response = await _invoker.SendAsync(message, cancellationToken);
+            var status = (int)response.StatusCode;
+            return status is >= 500 or 401 or 403 ? $"health check answered {status}" : null;
+        }
+        catch (HttpRequestException ex)
+        {
+            return Describe(ex);
         }
     }
 
@@ -125,13 +167,9 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                 CopyIfPresent(clientHeaders, message, "authorization");
             }
         }
-        else if (_bearer)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
-        }
         else
         {
-            message.Headers.TryAddWithoutValidation("x-api-key", _apiKey);
+            AddProviderKey(message);
         }
 
         foreach (var (name, value) in _extraHeaders)
@@ -143,6 +181,23 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         return message;
     }
 
+    private void AddProviderKey(HttpRequestMessage message)
+    {
+        if (_apiKey is null)
+        {
+            return;
+        }
+
+        if (_bearer)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
+        }
+        else
+        {
+            message.Headers.TryAddWithoutValidation("x-api-key", _apiKey);
+        }
+    }
+
     private static void CopyIfPresent(IHeaderDictionary from, HttpRequestMessage to, string name)
     {
         if (from.TryGetValue(name, out var values))
@@ -151,8 +206,39 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
     }
 
+    /// <summary>Reads a retryable error answer whole (it is small) without forwarding it.</summary>
+    private async Task<UpstreamResult> HoldAsync(UpstreamRequest request, HttpResponseMessage response, CancellationTokenSource timeout,
+        double headersMs, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        byte[] body;
+        try
+        {
+            timeout.CancelAfter(_idleTimeout);
+            using var copy = new PooledByteBuffer(4096);
+            await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
+            int read;
+            while ((read = await stream.ReadAsync(copy.GetMemory(8192), timeout.Token)) > 0 && copy.Length + read <= MaxHeldBody)
+            {
+                copy.Advance(read);
+            }
+
+            body = copy.Span.ToArray();
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            body = [];
+        }
+
+        var headers = ForwardedHeaders.ResponseHeaders(response).ToArray();
+        var errorType = AnthropicObjectSummary.TryRead(body, out var summary) && summary.ErrorType is { } type ? type : ErrorTypes.ForStatus(status);
+        Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, $"answered {status} {errorType}");
+        var held = new HeldResponse(status, headers, body, RetryAfter.From(response, _time.GetUtcNow()));
+        return new UpstreamResult(status, default, errorType, null, held, UpstreamFailed: true, headersMs);
+    }
+
     private async Task<UpstreamResult> RelayResponseAsync(UpstreamRequest request, HttpResponseMessage upstream,
-        CancellationTokenSource idle, CancellationToken cancellationToken)
+        CancellationTokenSource idle, CancellationTokenSource total, double headersMs, CancellationToken cancellationToken)
     {
         var context = request.Context;
         var response = context.Response;
@@ -164,23 +250,34 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         var isStream = string.Equals(upstream.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
         using var scanner = isStream ? new SseUsageScanner() : null;
         using var sideCopy = isStream ? null : new PooledByteBuffer(4096);
+        using var writeLock = new SemaphoreSlim(1, 1);
+        using var stopPings = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var lastWrite = Stopwatch.GetTimestamp();
+        var pings = Task.CompletedTask;
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         string? brokenReason = null;
         try
         {
             await response.StartAsync(cancellationToken);
+            if (scanner is not null)
+            {
+                pings = SendPingsAsync(response, scanner, writeLock, () => Volatile.Read(ref lastWrite), stopPings.Token);
+            }
+
             var body = await upstream.Content.ReadAsStreamAsync(cancellationToken);
             while (true)
             {
                 int read;
                 try
                 {
-                    idle.CancelAfter(_timeout);
+                    idle.CancelAfter(_idleTimeout);
                     read = await body.ReadAsync(buffer, idle.Token);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    brokenReason = $"no data for {(int)_timeout.TotalSeconds} s";
+                    brokenReason = total.IsCancellationRequested
+                        ? $"the response took longer than {(int)_totalTimeout.TotalSeconds} s in all"
+                        : $"no data for {(int)_idleTimeout.TotalSeconds} s";
                     break;
                 }
                 catch (Exception ex) when (ex is IOException or HttpRequestException)
@@ -195,19 +292,31 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                 }
 
                 var chunk = buffer.AsMemory(0, read);
-                scanner?.Feed(chunk.Span);
                 if (sideCopy is not null && sideCopy.Length + read <= MaxJsonSideCopy)
                 {
                     sideCopy.Write(chunk.Span);
                 }
 
-                await response.Body.WriteAsync(chunk, cancellationToken);
+                await writeLock.WaitAsync(cancellationToken);
+                try
+                {
+                    scanner?.Feed(chunk.Span);
+                    await response.Body.WriteAsync(chunk, cancellationToken);
+                    Volatile.Write(ref lastWrite, Stopwatch.GetTimestamp());
+                }
+                finally
+                {
+                    writeLock.Release();
+                }
+
                 request.Timing.MarkFirstByte();
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            await stopPings.CancelAsync();
+            await pings;
         }
 
         if (brokenReason is not null)
@@ -216,8 +325,8 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
             if (isStream)
             {
                 // The status line is gone; an SSE error event is the only way left to tell the client, then end cleanly.
-                await response.Body.WriteAsync(ErrorResponses.SseErrorEvent(ErrorTypes.Api,
-                    $"Provider '{Name}' broke off the stream: {brokenReason}"), cancellationToken);
+                var errorEvent = ErrorResponses.SseErrorEvent(ErrorTypes.Api, $"Provider '{Name}' broke off the stream: {brokenReason}");
+                await response.Body.WriteAsync(scanner!.AtEventBoundary ? errorEvent : [.. "\n\n"u8, .. errorEvent], cancellationToken);
             }
             else
             {
@@ -225,10 +334,11 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
             }
         }
 
+        var failed = brokenReason is not null || status >= 500;
         if (scanner is not null)
         {
             var errorType = scanner.ErrorType ?? (brokenReason is not null ? ErrorTypes.Api : status >= 400 ? ErrorTypes.ForStatus(status) : null);
-            return new UpstreamResult(status, scanner.Usage, errorType, null);
+            return new UpstreamResult(status, scanner.Usage, errorType, null, null, failed || scanner.ErrorType is not null, headersMs);
         }
 
         var usage = default(TokenUsage);
@@ -240,7 +350,44 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
 
         var error = status >= 400 ? jsonError ?? ErrorTypes.ForStatus(status) : brokenReason is not null ? ErrorTypes.Api : null;
-        return new UpstreamResult(status, usage, error, null);
+        return new UpstreamResult(status, usage, error, null, null, failed, headersMs);
+    }
+
+    /// <summary>While the upstream is silent, sends Anthropic <c>ping</c> events, only between events.</summary>
+    private async Task SendPingsAsync(HttpResponse response, SseUsageScanner scanner, SemaphoreSlim writeLock, Func<long> lastWrite,
+        CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_pingInterval / 3, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                if (Stopwatch.GetElapsedTime(lastWrite()) < _pingInterval)
+                {
+                    continue;
+                }
+
+                await writeLock.WaitAsync(stop);
+                try
+                {
+                    if (scanner.AtEventBoundary && Stopwatch.GetElapsedTime(lastWrite()) >= _pingInterval)
+                    {
+                        await response.Body.WriteAsync(PingEvent, stop);
+                    }
+                }
+                finally
+                {
+                    writeLock.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            // The client is gone; the copy loop will notice and end the request.
+        }
     }
 
     private static string Describe(HttpRequestException ex) => ex.HttpRequestError switch

@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-
 namespace Relay.Upstreams;
 
 /// <summary>Which headers cross Relay in each direction on a pass-through call.</summary>
@@ -39,21 +37,24 @@ internal static class ForwardedHeaders
     /// because <c>request-id</c> is Relay's own, the one its log and usage records know.</summary>
     public static void CopyResponseHeaders(HttpResponseMessage from, HttpResponse to)
     {
-        Copy(from.Headers, to);
-        Copy(from.Content.Headers, to);
-        if (from.Headers.TryGetValues("request-id", out var upstreamId))
+        foreach (var (name, values) in ResponseHeaders(from))
         {
-            to.Headers["upstream-request-id"] = upstreamId.ToArray();
+            to.Headers[name] = values;
         }
     }
 
-    private static void Copy(HttpHeaders headers, HttpResponse to)
+    /// <summary>The upstream headers that go to the client, <c>request-id</c> renamed.</summary>
+    public static IEnumerable<KeyValuePair<string, string[]>> ResponseHeaders(HttpResponseMessage from)
     {
-        foreach (var (name, values) in headers)
+        foreach (var (name, values) in from.Headers.Concat(from.Content.Headers))
         {
             if (!ResponseDenyList.Contains(name))
             {
-                to.Headers[name] = values.ToArray();
+                yield return new(name, values.ToArray());
+            }
+            else if (name.Equals("request-id", StringComparison.OrdinalIgnoreCase))
+            {
+                yield return new("upstream-request-id", values.ToArray());
             }
         }
     }

@@ -8,14 +8,14 @@ internal sealed class UpstreamRegistry : IDisposable
 {
     private readonly Dictionary<string, IUpstream> _upstreams = new(StringComparer.Ordinal);
 
-    public UpstreamRegistry(RelayConfig config, ILoggerFactory loggerFactory)
+    public UpstreamRegistry(RelayConfig config, TimeProvider time, ILoggerFactory loggerFactory)
     {
         var logger = loggerFactory.CreateLogger("Relay.Upstreams");
         foreach (var (name, provider) in config.Providers)
         {
             _upstreams[name] = provider.Type switch
             {
-                "anthropic" => new AnthropicUpstream(name, provider, logger),
+                "anthropic" => new AnthropicUpstream(name, provider, time, logger),
                 "mock" => new MockUpstream(name, provider),
                 _ => throw new InvalidOperationException($"Provider type '{provider.Type}' has no implementation."),
             };
@@ -28,6 +28,8 @@ internal sealed class UpstreamRegistry : IDisposable
     public bool AnyForwardsClientCredentials { get; }
 
     public IUpstream this[string name] => _upstreams[name];
+
+    public IEnumerable<IUpstream> All => _upstreams.Values;
 
     public void Dispose()
     {

@@ -19,6 +19,8 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
 
     public bool ForwardsClientCredentials => false;
 
+    public Task<string?> ProbeAsync(string path, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
     public async Task<UpstreamResult> SendAsync(UpstreamRequest request, CancellationToken cancellationToken)
     {
         var reply = MockReply.Create(request.Body.Span);
@@ -29,7 +31,7 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
             response.ContentType = "application/json";
             await WriteJsonAsync(response, w => w.WriteNumber("input_tokens", reply.InputTokens), cancellationToken);
             request.Timing.MarkFirstByte();
-            return new UpstreamResult(200, new TokenUsage(reply.InputTokens, 0, 0, 0), null, null);
+            return new UpstreamResult(200, new TokenUsage(reply.InputTokens, 0, 0, 0), null, null, null, false, 0);
         }
 
         var model = request.Info.Model;
@@ -48,7 +50,7 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
             request.Timing.MarkFirstByte();
         }
 
-        return new UpstreamResult(200, new TokenUsage(reply.InputTokens, reply.OutputTokens, 0, 0), null, null);
+        return new UpstreamResult(200, new TokenUsage(reply.InputTokens, reply.OutputTokens, 0, 0), null, null, null, false, 0);
     }
 
     private static async Task WriteJsonAsync(HttpResponse response, Action<Utf8JsonWriter> writeProperties, CancellationToken cancellationToken)

@@ -44,6 +44,35 @@ public sealed class AuthTests : IAsyncLifetime
         Assert.Single(_upstream.Requests);
     }
 
+    [Theory]
+    [InlineData("bearer")]
+    [InlineData("BEARER")]
+    public async Task BearerScheme_IsCaseInsensitive(string scheme)
+    {
+        using var client = _relay.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")) };
+        request.Headers.TryAddWithoutValidation("Authorization", $"{scheme} {_relay.Key}");
+
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task BothHeaders_XApiKeyWins()
+    {
+        using var valid = _relay.CreateClient(_relay.Key);
+        valid.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer not-a-relay-key");
+        using var invalid = _relay.CreateClient("sk-relay-wrong");
+        invalid.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + _relay.Key);
+
+        using var accepted = await valid.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
+        using var refused = await invalid.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        await AnthropicAssert.IsErrorAsync(refused, HttpStatusCode.Unauthorized, "authentication_error");
+    }
+
     [Fact]
     public async Task MissingKey_Is401AuthenticationError()
     {

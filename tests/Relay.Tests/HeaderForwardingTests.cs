@@ -32,8 +32,10 @@ public sealed class HeaderForwardingTests : IAsyncLifetime
         config.Models["glm-model"] = new ModelConfig { Routes = ["glm/glm-4.6"] };
         config.Providers["v1"] = new ProviderConfig { Type = "anthropic", BaseUrl = _upstream.BaseUrl + "/v1", ApiKey = UpstreamKey };
         config.Models["v1-model"] = new ModelConfig { Routes = ["v1/m"] };
-        config.Providers["slash"] = new ProviderConfig { Type = "anthropic", BaseUrl = _upstream.BaseUrl + "/v1/", ApiKey = UpstreamKey };
+        config.Providers["slash"] = new ProviderConfig { Type = "anthropic", BaseUrl = _upstream.BaseUrl + "/", ApiKey = UpstreamKey };
         config.Models["slash-model"] = new ModelConfig { Routes = ["slash/m"] };
+        config.Providers["v1slash"] = new ProviderConfig { Type = "anthropic", BaseUrl = _upstream.BaseUrl + "/v1/", ApiKey = UpstreamKey };
+        config.Models["v1slash-model"] = new ModelConfig { Routes = ["v1slash/m"] };
         config.Providers["prefixed"] = new ProviderConfig { Type = "anthropic", BaseUrl = _upstream.BaseUrl + "/api/anthropic/", ApiKey = UpstreamKey };
         config.Models["prefixed-model"] = new ModelConfig { Routes = ["prefixed/m"] };
         config.Providers["bridge"] = new ProviderConfig { Type = "anthropic", BaseUrl = _upstream.BaseUrl, ApiKey = "passthrough" };
@@ -158,6 +160,7 @@ public sealed class HeaderForwardingTests : IAsyncLifetime
     [Theory]
     [InlineData("v1-model", "/v1/messages")]
     [InlineData("slash-model", "/v1/messages")]
+    [InlineData("v1slash-model", "/v1/messages")]
     [InlineData("prefixed-model", "/api/anthropic/v1/messages")]
     [InlineData("glm-model", "/v1/messages")]
     public async Task BaseUrl_TrailingV1OrSlash_IsNotDoubled(string model, string expectedPath)

@@ -72,8 +72,9 @@ internal static class ConfigLoader
             var start = message.IndexOf('\'', StringComparison.Ordinal);
             var end = start < 0 ? -1 : message.IndexOf('\'', start + 1);
             var name = end > start ? message[(start + 1)..end] : "?";
-            var parent = key.Length == 0 ? "" : key + ".";
-            return $"key {parent}{name}: unknown setting (check its spelling and case).";
+            // The exception's path already ends at the unknown property itself; append the name only if it does not.
+            var full = key == name || key.EndsWith("." + name, StringComparison.Ordinal) ? key : key.Length == 0 ? name : $"{key}.{name}";
+            return $"key {full}: unknown setting (check its spelling and case).";
         }
 
         if (message.Contains("could not be converted", StringComparison.Ordinal))

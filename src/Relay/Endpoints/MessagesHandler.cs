@@ -67,7 +67,7 @@ internal sealed class MessagesHandler(
         outcome.Key = auth.Key;
 
         // Without a key match, only a provider that authenticates clients itself can still take the request.
-        if (auth.Key is null && !(auth.Presented && upstreams.AnyForwardsClientCredentials))
+        if (auth.Key is null && !(auth.Foreign && upstreams.AnyForwardsClientCredentials))
         {
             await FailAsync(context, outcome, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey());
             return;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http.Features;
+using Relay.Auth;
 using Relay.Buffers;
 using Relay.Configuration;
 using Relay.Errors;
@@ -198,9 +199,11 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
     }
 
+    /// <summary>Copies a client credential header, unless it carries a Relay key: a client may send its provider key in
+    /// one header and its Relay key in the other, and only the first may leave Relay.</summary>
     private static void CopyIfPresent(IHeaderDictionary from, HttpRequestMessage to, string name)
     {
-        if (from.TryGetValue(name, out var values))
+        if (from.TryGetValue(name, out var values) && !values.Any(v => v is not null && v.Contains(ApiKeys.Prefix, StringComparison.Ordinal)))
         {
             to.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
         }

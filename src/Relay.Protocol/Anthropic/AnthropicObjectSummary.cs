@@ -32,6 +32,7 @@ public readonly record struct AnthropicObjectSummary(AnthropicObjectKind Kind, U
                 {
                     reader.Read();
                     kind = reader.TokenType == JsonTokenType.String ? KindOf(ref reader) : AnthropicObjectKind.Other;
+                    reader.Skip(); // a non-string type may be an object or array: step over it, not into it
                 }
                 else if (reader.ValueTextEquals("usage"u8))
                 {
@@ -128,8 +129,16 @@ public readonly record struct AnthropicObjectSummary(AnthropicObjectKind Kind, U
         }
     }
 
-    private static long? ReadCount(ref Utf8JsonReader reader) =>
-        reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) ? value : null;
+    private static long? ReadCount(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value))
+        {
+            return value;
+        }
+
+        reader.Skip(); // an object or array must be stepped over, or its properties would be read as usage
+        return null;
+    }
 
     private static void ReadNestedUsage(ref Utf8JsonReader reader, ref UsageFields usage)
     {

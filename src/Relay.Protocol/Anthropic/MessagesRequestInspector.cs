@@ -62,7 +62,8 @@ public static class MessagesRequestInspector
         try
         {
             var reader = new Utf8JsonReader(body);
-            if (!reader.Read())
+            // Checked before Read: on an empty final block the reader throws instead of returning false.
+            if (body.Trim(" \t\r\n"u8).IsEmpty || !reader.Read())
             {
                 error = "The request body is empty; expected a JSON object.";
                 return false;

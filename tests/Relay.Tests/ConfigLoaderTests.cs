@@ -62,7 +62,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
         Assert.Equal(["http://127.0.0.1:9000", "http://[::1]:9000"], config.Listen);
         Assert.Equal("mock", config.Providers["demo"].Type);
-        Assert.Equal(["demo/echo"], config.Models["m"].Routes);
+        Assert.Equal(["demo/echo"], config.Models["m"].Routes.Select(r => r.Route));
         Assert.Equal("sonnet", config.Models["m"].Family);
         Assert.Equal(Path.GetFullPath(path), config.SourcePath);
     }

@@ -24,7 +24,7 @@ public sealed class ErrorTests : IAsyncLifetime
         config.Providers["down"] = new ProviderConfig { Type = "anthropic", BaseUrl = $"http://127.0.0.1:{ClosedPort()}", ApiKey = DownKey };
         config.Models["down-model"] = new ModelConfig { Routes = ["down/whatever"] };
         config.Providers["slow"] = new ProviderConfig { Type = "anthropic", BaseUrl = _upstream.BaseUrl, ApiKey = SlowKey, TimeoutSeconds = 1 };
-        config.Models["slow-model"] = new ModelConfig { Routes = ["slow/whatever"] };
+        config.Models["slow-model"] = new ModelConfig { Routes = ["slow/whatever"], MaxAttempts = 1 }; // retries are RoutingFailureTests' subject
         _relay = await RelayTestServer.StartAsync(config);
     }
 

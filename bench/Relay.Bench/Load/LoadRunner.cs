@@ -143,7 +143,7 @@ internal sealed class LoadRunner
 
         var cpuMs = a.CpuMs - b.CpuMs;
         return new WatchedProcess(pid, cpuMs, Math.Round(cpuMs * 100 / elapsedMs, 1), 0,
-            Math.Round((a.RunDelayMs - b.RunDelayMs) * 1000 / elapsedMs, 1), a.RssKb, a.PeakRssKb);
+            Math.Round(ProcessSample.RunDelayMsBetween(b, a) * 1000 / elapsedMs, 1), a.RssKb, a.PeakRssKb);
     }
 
     private static async Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)

@@ -4,8 +4,8 @@ namespace Relay.Bench.Load;
 
 /// <summary>One reading of another process's CPU time, time spent waiting for a CPU, and memory from <c>/proc</c> (Linux only).</summary>
 /// <param name="CpuMs">User and system CPU time of all its threads.</param>
-/// <param name="RunDelayMs">Time its threads were ready to run but waited for a CPU (summed over the live threads).</param>
-internal readonly record struct ProcessSample(double CpuMs, double RunDelayMs, long RssKb, long PeakRssKb)
+/// <param name="RunDelayNs">Per live thread (by id): how long it has been ready to run but waited for a CPU.</param>
+internal readonly record struct ProcessSample(double CpuMs, IReadOnlyDictionary<int, long> RunDelayNs, long RssKb, long PeakRssKb)
 {
     /// <summary>Linux reports utime and stime in USER_HZ ticks, which is 100 per second on every mainstream architecture.</summary>
     private const double MsPerTick = 10.0;
@@ -33,7 +33,7 @@ internal readonly record struct ProcessSample(double CpuMs, double RunDelayMs, l
                 }
             }
 
-            return new ProcessSample(ticks * MsPerTick, ReadRunDelayMs(pid), rss, peak);
+            return new ProcessSample(ticks * MsPerTick, ReadRunDelays(pid), rss, peak);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
@@ -41,16 +41,29 @@ internal readonly record struct ProcessSample(double CpuMs, double RunDelayMs, l
         }
     }
 
-    private static double ReadRunDelayMs(int pid)
+    /// <summary>CPU wait between two readings, counting only threads alive at the second: a thread that ended in
+    /// between is left out rather than making the sum go backwards; one that started counts from its start.</summary>
+    public static double RunDelayMsBetween(ProcessSample before, ProcessSample after)
     {
         long nanoseconds = 0;
+        foreach (var (thread, delay) in after.RunDelayNs)
+        {
+            nanoseconds += Math.Max(0, delay - before.RunDelayNs.GetValueOrDefault(thread));
+        }
+
+        return nanoseconds / 1e6;
+    }
+
+    private static Dictionary<int, long> ReadRunDelays(int pid)
+    {
+        var delays = new Dictionary<int, long>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
         {
             try
             {
                 // schedstat: time on CPU, time waiting on a run queue, time slices (ns, ns, count).
                 var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
-                nanoseconds += long.Parse(fields[1], CultureInfo.InvariantCulture);
+                delays[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = long.Parse(fields[1], CultureInfo.InvariantCulture);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
             {
@@ -58,7 +71,7 @@ internal readonly record struct ProcessSample(double CpuMs, double RunDelayMs, l
             }
         }
 
-        return nanoseconds / 1e6;
+        return delays;
     }
 
     /// <summary>The machine's 1-minute load average, from <c>/proc/loadavg</c>.</summary>

@@ -94,15 +94,14 @@ internal static class ReportCommand
         }
 
         text.AppendLine();
-        text.AppendLine("| scenario | CPU µs/request: upstream (direct run) / Relay | Relay CPU, % of one core | waited for a CPU, ms/s: upstream (direct run) / Relay | Relay RSS at end | machine load avg (1 min), direct run / Relay run |");
-        text.AppendLine("|---|--:|--:|--:|--:|--:|");
+        text.AppendLine("| scenario | CPU µs/request: upstream (direct run) / Relay | Relay CPU, % of one core | Relay RSS at end | machine load avg (1 min), direct run / Relay run |");
+        text.AppendLine("|---|--:|--:|--:|--:|");
         foreach (var (label, direct, relay) in pairs)
         {
             text.AppendLine(Row(
                 label,
                 $"{CpuPerRequest(direct)} / {CpuPerRequest(relay)}",
                 relay?.Watched is { } w ? Inv($"{w.CpuPercent:F0} %") : "–",
-                $"{CpuWait(direct)} / {CpuWait(relay)}",
                 relay?.Watched is { } m ? Inv($"{m.RssKb / 1024.0:F0} MiB") : "–",
                 $"{Load(direct)} / {Load(relay)}"));
         }
@@ -113,8 +112,6 @@ internal static class ReportCommand
     private sealed record Pair(string Label, LoadResult? Direct, LoadResult? Relay);
 
     private static string CpuPerRequest(LoadResult? r) => r?.Watched is { } w ? Inv($"{w.CpuUsPerRequest:F0}") : "–";
-
-    private static string CpuWait(LoadResult? r) => r?.Watched is { } w ? Inv($"{w.CpuWaitMsPerSecond:F0}") : "–";
 
     private static string Load(LoadResult? r) => r?.LoadAverage is [var start, var end] ? Inv($"{start:F1}→{end:F1}") : "–";
 

@@ -1,0 +1,36 @@
+namespace Relay.Bench.Load;
+
+/// <summary>One load run's settings.</summary>
+internal sealed record LoadOptions
+{
+    public required Uri Url { get; init; }
+
+    public required string Key { get; init; }
+
+    public required bool Stream { get; init; }
+
+    public required int Concurrency { get; init; }
+
+    public required TimeSpan Duration { get; init; }
+
+    public required TimeSpan Warmup { get; init; }
+
+    public required TimeSpan RequestTimeout { get; init; }
+
+    /// <summary>The exact number of deltas each stream must carry, or -1 for "at least one".</summary>
+    public required int ExpectDeltas { get; init; }
+
+    public required string Label { get; init; }
+
+    public required string Target { get; init; }
+
+    public int? WatchPid { get; init; }
+
+    public string? Validate() =>
+        Url.Scheme != Uri.UriSchemeHttp ? "--url must be an http:// URL."
+        : Concurrency is < 1 or > 10_000 ? "--concurrency must be between 1 and 10000."
+        : Duration <= TimeSpan.Zero ? "--duration must be positive."
+        : Warmup < TimeSpan.Zero ? "--warmup must not be negative."
+        : RequestTimeout <= TimeSpan.Zero ? "--timeout must be positive."
+        : null;
+}

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using Relay.Bench.Load;
+using Relay.Bench.Report;
+using Relay.Bench.Upstream;
+
+var root = new RootCommand("Relay benchmark harness: a fake Anthropic upstream, a load client, and a report over their results.");
+root.Subcommands.Add(UpstreamCommand.Create());
+root.Subcommands.Add(LoadCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
+return await root.Parse(args).InvokeAsync();

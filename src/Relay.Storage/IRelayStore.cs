@@ -26,6 +26,9 @@ public interface IApiKeyStore
     Task<bool> RevokeKeyAsync(string name, CancellationToken cancellationToken);
 
     Task<int> CountActiveKeysAsync(CancellationToken cancellationToken);
+
+    /// <summary>Raised after this store instance created or revoked a key, so caches can drop what they hold.</summary>
+    event Action? KeysChanged;
 }
 
 /// <summary>One usage record per request, appended in batches and summarised for reports.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Relay.Storage;
 
@@ -12,8 +13,27 @@ namespace Relay.Auth;
 internal readonly record struct AuthResult(StoredApiKey? Key, bool Presented, bool Foreign = false);
 
 /// <summary>Checks client credentials against the stored key hashes.</summary>
-internal sealed class ClientAuthenticator(IApiKeyStore store)
+/// <remarks>
+/// Valid keys are remembered for <see cref="CacheTime"/>, so the hot path does not query the database on every
+/// request. Revoking through this process's store takes effect at once; from another process (the <c>relay</c>
+/// CLI, another instance) within <see cref="CacheTime"/>. Unknown keys are never cached.
+/// </remarks>
+internal sealed class ClientAuthenticator
 {
+    public static readonly TimeSpan CacheTime = TimeSpan.FromSeconds(5);
+    private const int MaxCachedKeys = 10_000;
+
+    private readonly IApiKeyStore _store;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, (StoredApiKey Key, DateTimeOffset Expires)> _cache = new(StringComparer.Ordinal);
+
+    public ClientAuthenticator(IApiKeyStore store, TimeProvider time)
+    {
+        _store = store;
+        _time = time;
+        store.KeysChanged += _cache.Clear;
+    }
+
     public async ValueTask<AuthResult> AuthenticateAsync(IHeaderDictionary headers, CancellationToken cancellationToken)
     {
         var presented = ClientCredentials.Read(headers);
@@ -28,10 +48,26 @@ internal sealed class ClientAuthenticator(IApiKeyStore store)
             return new AuthResult(null, true, Foreign: true);
         }
 
+        var now = _time.GetUtcNow();
+        if (_cache.TryGetValue(presented, out var cached) && cached.Expires > now)
+        {
+            return new AuthResult(cached.Key, true);
+        }
+
         var hash = ApiKeys.Hash(presented);
-        var stored = await store.FindActiveKeyAsync(hash, cancellationToken);
-        return stored is not null && CryptographicOperations.FixedTimeEquals(stored.KeyHash, hash)
-            ? new AuthResult(stored, true)
-            : new AuthResult(null, true);
+        var stored = await _store.FindActiveKeyAsync(hash, cancellationToken);
+        if (stored is null || !CryptographicOperations.FixedTimeEquals(stored.KeyHash, hash))
+        {
+            _cache.TryRemove(presented, out _);
+            return new AuthResult(null, true);
+        }
+
+        if (_cache.Count >= MaxCachedKeys)
+        {
+            _cache.Clear();
+        }
+
+        _cache[presented] = (stored, now + CacheTime);
+        return new AuthResult(stored, true);
     }
 }

@@ -11,6 +11,7 @@ internal static class RelayCli
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(KeysCommands.Create());
         root.Subcommands.Add(UsageCommand.Create());
+        root.Subcommands.Add(RoutesCommand.Create());
         return root;
     }
 

@@ -192,6 +192,7 @@ internal static class ConfigValidator
         {
             ("timeoutSeconds", provider.TimeoutSeconds), ("connectTimeoutSeconds", provider.ConnectTimeoutSeconds),
             ("idleTimeoutSeconds", provider.IdleTimeoutSeconds), ("totalTimeoutSeconds", provider.TotalTimeoutSeconds),
+            ("pingIntervalSeconds", provider.PingIntervalSeconds),
         })
         {
             if (value is <= 0)

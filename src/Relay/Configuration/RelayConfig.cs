@@ -71,6 +71,9 @@ internal sealed class ProviderConfig
     /// <summary>How long a started response may go without sending anything; pings keep the client alive meanwhile.</summary>
     public int? IdleTimeoutSeconds { get; set; }
 
+    /// <summary>How long a stream may be silent before Relay sends the client a <c>ping</c> event (default 15).</summary>
+    public int? PingIntervalSeconds { get; set; }
+
     /// <summary>The longest one request may take from start to end.</summary>
     public int? TotalTimeoutSeconds { get; set; }
 

@@ -16,6 +16,8 @@ internal static class RelayEndpoints
         api.MapGet("/v1/models", context => context.RequestServices.GetRequiredService<ModelsHandler>().ListAsync(context));
         api.MapGet("/v1/models/{id}", context => context.RequestServices.GetRequiredService<ModelsHandler>().GetAsync(context));
 
+        api.MapGet("/v1/routes", context => context.RequestServices.GetRequiredService<AdminHandler>().RoutesAsync(context));
+
         // Claude Code and health checkers probe the root; answer without a key.
         api.MapMethods("/", ["GET", "HEAD"], async context =>
         {

@@ -98,7 +98,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
         {
             if (final.Held is { } held)
             {
-                await WriteHeldAsync(context, held);
+                await WriteHeldAsync(context, held, lastRoute!.Provider);
             }
             else
             {
@@ -140,8 +140,19 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
         return (error, wait);
     }
 
-    private static async Task WriteHeldAsync(HttpContext context, HeldResponse held)
+    private static async Task WriteHeldAsync(HttpContext context, HeldResponse held, string provider)
     {
+        // An upstream error that is not Anthropic-shaped (an HTML page from a proxy, an empty body) is wrapped, so
+        // clients always get an error they can parse; an Anthropic one is forwarded byte for byte.
+        if (!AnthropicObjectSummary.TryRead(held.Body, out var summary) || summary.Kind != AnthropicObjectKind.Error)
+        {
+            var snippet = System.Text.Encoding.UTF8.GetString(held.Body.AsSpan(0, Math.Min(held.Body.Length, 200))).ReplaceLineEndings(" ").Trim();
+            var error = new RelayError(held.Status, ErrorTypes.ForStatus(held.Status),
+                $"Provider '{provider}' answered {held.Status}" + (snippet.Length > 0 ? $": {snippet}" : " with an empty body."), true);
+            await ErrorResponses.WriteAsync(context, error, held.RetryAfter);
+            return;
+        }
+
         var response = context.Response;
         response.StatusCode = held.Status;
         foreach (var (name, values) in held.Headers)

@@ -19,6 +19,9 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Error, "Writing {Count} usage records failed; they are lost")]
     public static partial void UsageWriteFailed(ILogger logger, int count, Exception exception);
 
+    [LoggerMessage(7, LogLevel.Warning, "Provider {Provider} is {State}: {Reason}")]
+    public static partial void ProviderHealthChanged(ILogger logger, string provider, string state, string reason);
+
     [LoggerMessage(6, LogLevel.Warning, "{RequestId} provider {Provider} stream broke after it began: {Reason}")]
     public static partial void StreamBroken(ILogger logger, string requestId, string provider, string reason);
 }

@@ -50,6 +50,8 @@ internal static class RelayApp
         services.AddSingleton<RouteHealthRegistry>();
         services.AddSingleton<RoutePlanner>();
         services.AddSingleton<UpstreamDispatcher>();
+        services.AddHostedService<HealthCheckService>();
+        services.AddSingleton<AdminHandler>();
         services.AddSingleton<ClientAuthenticator>();
         services.AddSingleton<UsageQueue>();
         services.AddHostedService<UsageWriter>();

@@ -43,7 +43,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public AnthropicUpstream(string name, ProviderConfig config, TimeProvider time, ILogger logger, TimeSpan? pingInterval = null)
+    public AnthropicUpstream(string name, ProviderConfig config, TimeProvider time, ILogger logger)
     {
         Name = name;
         _time = time;
@@ -56,7 +56,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         _idleTimeout = TimeSpan.FromSeconds(config.IdleTimeoutSeconds ?? RelayDefaults.IdleTimeoutSeconds);
         _totalTimeout = TimeSpan.FromSeconds(config.TotalTimeoutSeconds ?? RelayDefaults.TotalTimeoutSeconds);
         // Claude Code gives up on a stream after 300 s of silence; a ping every 15 s keeps it (and proxies) waiting.
-        _pingInterval = pingInterval ?? TimeSpan.FromSeconds(15);
+        _pingInterval = TimeSpan.FromSeconds(config.PingIntervalSeconds ?? 15);
 
         _root = BaseUrlRoot(config.BaseUrl!);
         _messagesUri = new Uri(_root + "/v1/messages");

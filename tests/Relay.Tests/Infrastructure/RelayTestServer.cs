@@ -58,7 +58,7 @@ public sealed class RelayTestServer : IAsyncDisposable
         return config;
     }
 
-    internal static async Task<RelayTestServer> StartAsync(RelayConfig config)
+    internal static async Task<RelayTestServer> StartAsync(RelayConfig config, Action<WebApplicationBuilder>? customize = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "relay-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -70,7 +70,11 @@ public sealed class RelayTestServer : IAsyncDisposable
         var key = ApiKeys.Generate();
         await store.CreateKeyAsync("test", ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key), CancellationToken.None);
 
-        var app = RelayApp.Build(config, store, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
+        var app = RelayApp.Build(config, store, builder =>
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            customize?.Invoke(builder);
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new RelayTestServer(directory, app, store, key, address.TrimEnd('/') + config.BasePath, config);

@@ -1,0 +1,74 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Relay.Protocol.Translation;
+
+/// <summary>Maps tool-call ids between providers and Anthropic, reversibly and without state.</summary>
+/// <remarks>
+/// Anthropic ids must match <c>^[a-zA-Z0-9_-]+$</c>; Kimi's <c>functions.Bash:0</c> does not, and Kimi degrades unless it
+/// gets its own ids back exactly (llxprt-code#712). An id that already fits is used as is; any other is carried as
+/// <c>toolu_relay_</c> + base64url of its UTF-8, and decoded on the way back. No map to lose, no session to track.
+/// </remarks>
+public static class ToolIds
+{
+    private const string EncodedPrefix = "toolu_relay_";
+
+    /// <summary>The Anthropic id for an id the provider issued; a missing one gets a fresh <c>toolu_</c> id.</summary>
+    public static string ToAnthropic(string? upstreamId)
+    {
+        if (string.IsNullOrEmpty(upstreamId))
+        {
+            return NewId();
+        }
+
+        if (IsAnthropicSafe(upstreamId) && !upstreamId.StartsWith(EncodedPrefix, StringComparison.Ordinal))
+        {
+            return upstreamId;
+        }
+
+        return EncodedPrefix + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(upstreamId));
+    }
+
+    /// <summary>The id to send the provider for an Anthropic id: the original if Relay encoded it.</summary>
+    public static string ToUpstream(string anthropicId)
+    {
+        if (anthropicId.StartsWith(EncodedPrefix, StringComparison.Ordinal))
+        {
+            var encoded = anthropicId.AsSpan(EncodedPrefix.Length);
+            var bytes = new byte[Base64Url.GetMaxDecodedLength(encoded.Length)];
+            if (Base64Url.TryDecodeFromChars(encoded, bytes, out var written))
+            {
+                return Encoding.UTF8.GetString(bytes, 0, written);
+            }
+        }
+
+        return anthropicId;
+    }
+
+    /// <summary>A new id in Anthropic's format, for tool calls that arrive without one.</summary>
+    public static string NewId()
+    {
+        Span<byte> random = stackalloc byte[12];
+        RandomNumberGenerator.Fill(random);
+        return "toolu_" + Convert.ToHexStringLower(random);
+    }
+
+    public static bool IsAnthropicSafe(ReadOnlySpan<char> id)
+    {
+        if (id.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (var c in id)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

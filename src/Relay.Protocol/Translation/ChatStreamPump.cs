@@ -66,87 +66,110 @@ public static class ChatStreamPump
         var lastUpstream = Stopwatch.GetTimestamp();
         var lastClient = lastUpstream;
         var parser = SseParser.Create(upstream, static (type, data) => ChatStreamItem.Parse(type, data));
-        await using var items = parser.EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (!translator.Terminated)
+        var items = parser.EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        Task<bool>? readInFlight = null;
+        try
         {
-            bool hasItem;
-            try
+            await PumpAsync();
+        }
+        finally
+        {
+            // The parser cannot be disposed while a read is in flight; the caller's disposal of the upstream ends that read.
+            if (readInFlight is null || readInFlight.IsCompleted)
             {
-                var next = items.MoveNextAsync();
-                if (next.IsCompleted)
+                await items.DisposeAsync();
+            }
+            else
+            {
+                Observe(readInFlight);
+            }
+        }
+
+        async Task PumpAsync()
+        {
+            while (!translator.Terminated)
+            {
+                bool hasItem;
+                try
                 {
-                    hasItem = next.Result;
-                }
-                else
-                {
-                    var pending = next.AsTask();
-                    while (true)
+                    var next = items.MoveNextAsync();
+                    if (next.IsCompleted)
                     {
-                        var now = Stopwatch.GetTimestamp();
-                        var idleLeft = timing.IdleTimeout - Stopwatch.GetElapsedTime(lastUpstream, now);
-                        var pingLeft = timing.PingInterval - Stopwatch.GetElapsedTime(lastClient, now);
-                        if (idleLeft <= TimeSpan.Zero)
+                        hasItem = next.Result;
+                    }
+                    else
+                    {
+                        var pending = next.AsTask();
+                        readInFlight = pending;
+                        while (true)
                         {
-                            Observe(pending);
-                            translator.Fail(ErrorTypes.Api, $"The provider sent no data for {(int)timing.IdleTimeout.TotalSeconds} s.");
-                            await FlushAsync(client, output, cancellationToken);
-                            return;
-                        }
+                            var now = Stopwatch.GetTimestamp();
+                            var idleLeft = timing.IdleTimeout - Stopwatch.GetElapsedTime(lastUpstream, now);
+                            var pingLeft = timing.PingInterval - Stopwatch.GetElapsedTime(lastClient, now);
+                            if (idleLeft <= TimeSpan.Zero)
+                            {
+                                translator.Fail(ErrorTypes.Api, $"The provider sent no data for {(int)timing.IdleTimeout.TotalSeconds} s.");
+                                await FlushAsync(client, output, cancellationToken);
+                                return;
+                            }
 
-                        if (pingLeft <= TimeSpan.Zero)
-                        {
-                            translator.Ping();
-                            await FlushAsync(client, output, cancellationToken);
-                            lastClient = Stopwatch.GetTimestamp();
-                            continue;
-                        }
+                            if (pingLeft <= TimeSpan.Zero)
+                            {
+                                translator.Ping();
+                                await FlushAsync(client, output, cancellationToken);
+                                lastClient = Stopwatch.GetTimestamp();
+                                continue;
+                            }
 
-                        try
-                        {
-                            hasItem = await pending.WaitAsync(pingLeft < idleLeft ? pingLeft : idleLeft, cancellationToken);
-                            break;
-                        }
-                        catch (TimeoutException)
-                        {
-                            // loop: ping or give up
+                            try
+                            {
+                                hasItem = await pending.WaitAsync(pingLeft < idleLeft ? pingLeft : idleLeft, cancellationToken);
+                                readInFlight = null;
+                                break;
+                            }
+                            catch (TimeoutException)
+                            {
+                                // loop: ping or give up
+                            }
                         }
                     }
                 }
-            }
-            catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
-            {
-                translator.Fail(ErrorTypes.Api, $"The provider broke off the stream: {ex.Message}");
-                await FlushAsync(client, output, cancellationToken);
-                return;
-            }
+                catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+                {
+                    readInFlight = null;
+                    translator.Fail(ErrorTypes.Api, $"The provider broke off the stream: {ex.Message}");
+                    await FlushAsync(client, output, cancellationToken);
+                    return;
+                }
 
-            if (!hasItem)
-            {
-                translator.OnEndOfInput();
-                await FlushAsync(client, output, cancellationToken);
-                return;
-            }
+                if (!hasItem)
+                {
+                    translator.OnEndOfInput();
+                    await FlushAsync(client, output, cancellationToken);
+                    return;
+                }
 
-            lastUpstream = Stopwatch.GetTimestamp();
-            var item = items.Current.Data;
-            if (item.Done)
-            {
-                translator.OnDone();
-            }
-            else if (item.Error is { } error)
-            {
-                var (type, message) = ChatErrorMapper.ForStream(new ChatError { Message = error.Message, Type = error.Type, Code = error.Code });
-                translator.Fail(type, message);
-            }
-            else if (item.Chunk is { } chunk)
-            {
-                translator.OnChunk(chunk);
-            }
+                lastUpstream = Stopwatch.GetTimestamp();
+                var item = items.Current.Data;
+                if (item.Done)
+                {
+                    translator.OnDone();
+                }
+                else if (item.Error is { } error)
+                {
+                    var (type, message) = ChatErrorMapper.ForStream(new ChatError { Message = error.Message, Type = error.Type, Code = error.Code });
+                    translator.Fail(type, message);
+                }
+                else if (item.Chunk is { } chunk)
+                {
+                    translator.OnChunk(chunk);
+                }
 
-            if (output.WrittenCount > 0)
-            {
-                await FlushAsync(client, output, cancellationToken);
-                lastClient = Stopwatch.GetTimestamp();
+                if (output.WrittenCount > 0)
+                {
+                    await FlushAsync(client, output, cancellationToken);
+                    lastClient = Stopwatch.GetTimestamp();
+                }
             }
         }
     }

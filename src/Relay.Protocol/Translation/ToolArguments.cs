@@ -119,6 +119,10 @@ public static class ToolArguments
         var stack = new Stack<char>();
         var inString = false;
         var escaped = false;
+        var expectKey = false;       // inside an object, after '{' or ','
+        var stringIsKey = false;
+        var stringStart = -1;
+        var danglingKeyStart = -1;   // a key whose ':' has not come yet
         foreach (var c in text)
         {
             output.Append(c);
@@ -135,6 +139,10 @@ public static class ToolArguments
                 else if (c == '"')
                 {
                     inString = false;
+                    if (stringIsKey)
+                    {
+                        danglingKeyStart = stringStart;
+                    }
                 }
 
                 continue;
@@ -144,12 +152,23 @@ public static class ToolArguments
             {
                 case '"':
                     inString = true;
+                    stringIsKey = expectKey;
+                    stringStart = output.Length - 1;
+                    expectKey = false;
+                    break;
+                case ':':
+                    danglingKeyStart = -1;
+                    break;
+                case ',':
+                    expectKey = stack.Count > 0 && stack.Peek() == '}';
                     break;
                 case '{':
                     stack.Push('}');
+                    expectKey = true;
                     break;
                 case '[':
                     stack.Push(']');
+                    expectKey = false;
                     break;
                 case '}' or ']':
                     if (stack.Count == 0 || stack.Pop() != c)
@@ -162,20 +181,35 @@ public static class ToolArguments
                         return output.ToString();
                     }
 
+                    expectKey = false;
                     break;
                 default:
                     break;
             }
         }
 
-        if (escaped)
+        if (inString && stringIsKey)
         {
-            output.Length--;
+            danglingKeyStart = stringStart;
+            inString = false;
+            escaped = false;
         }
 
-        if (inString)
+        if (danglingKeyStart >= 0)
         {
-            output.Append('"');
+            output.Length = danglingKeyStart;
+        }
+        else
+        {
+            if (escaped)
+            {
+                output.Length--;
+            }
+
+            if (inString)
+            {
+                output.Append('"');
+            }
         }
 
         // A value cut off after its key or after a comma cannot be completed; drop the dangling part.

@@ -39,7 +39,7 @@ internal sealed class RelayConfig
 /// <summary>One upstream provider under <c>providers</c>.</summary>
 internal sealed class ProviderConfig
 {
-    /// <summary><c>anthropic</c> (pass-through) or <c>mock</c> (built in).</summary>
+    /// <summary><c>anthropic</c> (pass-through), <c>openai</c> (translated to Chat Completions) or <c>mock</c> (built in).</summary>
     public string Type { get; set; } = "";
 
     public string? BaseUrl { get; set; }
@@ -47,7 +47,7 @@ internal sealed class ProviderConfig
     /// <summary>The provider's key, or <c>passthrough</c> to forward the client's own credentials.</summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>How the key is sent: <c>x-api-key</c> (default) or <c>bearer</c>.</summary>
+    /// <summary>How the key is sent: <c>x-api-key</c> (default for anthropic) or <c>bearer</c> (default for openai).</summary>
     public string? AuthScheme { get; set; }
 
     /// <summary>Extra headers sent on every request to this provider.</summary>
@@ -58,6 +58,28 @@ internal sealed class ProviderConfig
 
     /// <summary>Mock only: the pause between streamed chunks, in milliseconds.</summary>
     public int? ChunkDelayMs { get; set; }
+
+    /// <summary>OpenAI only: the provider family whose quirks translation follows (see ChatPresets.Names).</summary>
+    public string? Preset { get; set; }
+
+    /// <summary>OpenAI only: seconds of silence after which a translated stream sends the client a <c>ping</c>.</summary>
+    public int? PingSeconds { get; set; }
+
+    /// <summary>OpenAI only: settings per upstream model name (or <c>*</c> pattern), overriding the preset.</summary>
+    public Dictionary<string, UpstreamModelConfig>? Models { get; set; }
+}
+
+/// <summary>What one upstream model of an openai provider accepts, under <c>providers.NAME.models</c>.</summary>
+internal sealed class UpstreamModelConfig
+{
+    /// <summary>The model's output limit; a larger client <c>max_tokens</c> is clamped to it.</summary>
+    public int? MaxTokens { get; set; }
+
+    /// <summary>False replaces images with a placeholder (for text-only models, which answer 400 to images).</summary>
+    public bool? Vision { get; set; }
+
+    /// <summary>False never sends reasoning parameters; true sends the preset's (or <c>reasoning_effort</c>).</summary>
+    public bool? Reasoning { get; set; }
 }
 
 /// <summary>One client-facing model name (or <c>*</c> pattern) under <c>models</c>.</summary>

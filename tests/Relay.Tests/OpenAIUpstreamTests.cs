@@ -117,7 +117,7 @@ public sealed class OpenAIUpstreamTests : IAsyncLifetime
     [InlineData(502, "<html>Bad gateway</html>", 502, "api_error", true)]
     public async Task ErrorBeforeTheFirstByte_IsAnOrdinaryAnthropicHttpError(int upstreamStatus, string upstreamBody, int status, string type, bool retryable)
     {
-        _upstream.Handler = (ctx, _) => Responses.Json(ctx, upstreamStatus, upstreamBody);
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, upstreamStatus, upstreamBody, new Dictionary<string, string> { ["retry-after"] = "7" });
 
         using var response = await _relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6", stream: true)), TestContext.Current.CancellationToken);
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!;
@@ -128,6 +128,7 @@ public sealed class OpenAIUpstreamTests : IAsyncLifetime
         Assert.Equal(type, (string?)body["error"]!["type"]);
         Assert.Contains("'router'", (string?)body["error"]!["message"], StringComparison.Ordinal);
         Assert.Equal(retryable, !response.Headers.Contains("x-should-retry"));
+        Assert.Equal("7", response.Headers.GetValues("retry-after").Single());
         if (upstreamStatus == 400)
         {
             Assert.StartsWith("prompt is too long", (string?)body["error"]!["message"], StringComparison.Ordinal);

@@ -177,6 +177,12 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             ? parsed
             : new ChatErrorInfo(bytes.Length == 0 ? $"HTTP {status}" : $"HTTP {status}: {System.Text.Encoding.UTF8.GetString(bytes.AsSpan(0, Math.Min(bytes.Length, 300)))}", null, null);
         var (mappedStatus, type) = ChatErrorMapper.ForStatus(status, info);
+        if (response.Headers.RetryAfter is { } retryAfter)
+        {
+            // Clients back off by it (Claude Code waited exactly retry-after on a 429 in the capture).
+            request.Context.Response.Headers["retry-after"] = retryAfter.ToString();
+        }
+
         Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, $"HTTP {status}: {info.Message}");
         var retryable = mappedStatus is 408 or 409 or 429 or >= 500;
         return UpstreamResult.NotSent(new RelayError(mappedStatus, type, ChatErrorMapper.Describe(Name, info), retryable));

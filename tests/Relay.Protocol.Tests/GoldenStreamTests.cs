@@ -269,4 +269,23 @@ public sealed class GoldenStreamTests
         Assert.Equal("max_tokens", (string?)AnthropicStream.Find(events, "message_delta")!["delta"]!["stop_reason"]);
         Assert.Empty(AnthropicStream.Problems(events));
     }
+
+    [Fact]
+    public async Task Gemini3_ThoughtSignatureOnAToolCall_TravelsInTheIdAndGoesBackWithTheCall()
+    {
+        var upstream = Translate.Sse(
+            """{"id":"g","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"id":"function-call-7","type":"function","function":{"name":"Read","arguments":"{\"file_path\":\"a\"}"},"extra_content":{"google":{"thought_signature":"CiQB0e2Kb+sig=="}}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":2}}""");
+
+        var (_, events, _) = await Translate.StreamAsync(upstream);
+        var id = (string)AnthropicStream.Content(events)[0]!["id"]!;
+
+        Assert.Matches("^[a-zA-Z0-9_-]+$", id);
+        var (request, _) = Translate.Request(("""
+            {"model":"m","max_tokens":10,"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[{"type":"tool_use","id":"@ID@","name":"Read","input":{"file_path":"a"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"@ID@","content":"text"}]}]}
+            """).Replace("@ID@", id, StringComparison.Ordinal), ChatPresets.Gemini, "gemini-3-pro-preview");
+        var call = Translate.Messages(request)[1]!["tool_calls"]![0]!;
+        Assert.Equal("function-call-7", (string?)call["id"]);
+        Assert.Equal("CiQB0e2Kb+sig==", (string?)call["extra_content"]!["google"]!["thought_signature"]);
+        Assert.Equal("function-call-7", (string?)Translate.Messages(request)[2]!["tool_call_id"]);
+    }
 }

@@ -82,6 +82,19 @@ public sealed class ChatToolCallDelta
     public string? Type { get; set; }
 
     public ChatFunctionDelta? Function { get; set; }
+
+    /// <summary>Gemini's OpenAI endpoint puts the thought signature here; Gemini 3 answers 400 unless it comes back.</summary>
+    public ChatExtraContent? ExtraContent { get; set; }
+}
+
+public sealed class ChatExtraContent
+{
+    public ChatGoogleExtra? Google { get; set; }
+}
+
+public sealed class ChatGoogleExtra
+{
+    public string? ThoughtSignature { get; set; }
 }
 
 public sealed class ChatFunctionDelta

@@ -783,12 +783,21 @@ public static class ChatRequestTranslator
                     var id = StringOf(call, "id") ?? ToolIds.NewId();
                     toolIds.Add(id);
                     w.WriteStartObject();
-                    w.WriteString("id"u8, ToolIds.ToUpstream(id));
+                    w.WriteString("id"u8, ToolIds.ToUpstream(id, out var signature));
                     w.WriteString("type"u8, "function"u8);
                     w.WriteStartObject("function"u8);
                     w.WriteString("name"u8, UpstreamName(StringOf(call, "name") ?? ""));
                     w.WriteString("arguments"u8, call.TryGetProperty("input", out var input) && input.ValueKind == JsonValueKind.Object ? input.GetRawText() : "{}");
                     w.WriteEndObject();
+                    if (signature is not null)
+                    {
+                        w.WriteStartObject("extra_content"u8);
+                        w.WriteStartObject("google"u8);
+                        w.WriteString("thought_signature"u8, signature);
+                        w.WriteEndObject();
+                        w.WriteEndObject();
+                    }
+
                     w.WriteEndObject();
                 }
 

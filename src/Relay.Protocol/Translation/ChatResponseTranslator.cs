@@ -96,7 +96,7 @@ public static class ChatResponseTranslator
             invalid += outcome == ToolArgumentsOutcome.Invalid ? 1 : 0;
             w.WriteStartObject();
             w.WriteString("type"u8, "tool_use"u8);
-            w.WriteString("id"u8, ToolIds.ToAnthropic(call.Id));
+            w.WriteString("id"u8, ToolIds.ToAnthropic(call.Id, call.ExtraContent?.Google?.ThoughtSignature));
             w.WriteString("name"u8, context.RestoreToolName(call.Function.Name));
             w.WritePropertyName("input"u8);
             w.WriteRawValue(arguments, skipInputValidation: false);

@@ -269,6 +269,8 @@ public sealed class ChatStreamTranslator : IDisposable
                     slot.Id ??= call.Id;
                 }
 
+                slot.Signature ??= call.ExtraContent?.Google?.ThoughtSignature;
+
                 if (call.Function is { } function)
                 {
                     if (!string.IsNullOrEmpty(function.Name) && slot.Name is null)
@@ -464,7 +466,7 @@ public sealed class ChatStreamTranslator : IDisposable
             w.WriteNumber("index"u8, _nextIndex);
             w.WriteStartObject("content_block"u8);
             w.WriteString("type"u8, "tool_use"u8);
-            w.WriteString("id"u8, ToolIds.ToAnthropic(slot.Id));
+            w.WriteString("id"u8, ToolIds.ToAnthropic(slot.Id, slot.Signature));
             w.WriteString("name"u8, _context.RestoreToolName(slot.Name));
             w.WriteStartObject("input"u8);
             w.WriteEndObject();
@@ -506,6 +508,8 @@ public sealed class ChatStreamTranslator : IDisposable
         public string? Id { get; set; }
 
         public string? Name { get; set; }
+
+        public string? Signature { get; set; }
 
         public StringBuilder Arguments { get; } = new();
     }

@@ -288,4 +288,53 @@ public sealed class GoldenStreamTests
         Assert.Equal("CiQB0e2Kb+sig==", (string?)call["extra_content"]!["google"]!["thought_signature"]);
         Assert.Equal("function-call-7", (string?)Translate.Messages(request)[2]!["tool_call_id"]);
     }
+
+    [Fact]
+    public async Task Vllm_EmptyToolCallsArrayOnEveryChunk_PlaceholderFirstChunk()
+    {
+        // openai-compatible fixtures issue-20203-empty-tool-calls and placeholder-first-chunk: an Azure-style first chunk
+        // with no choices, tool_calls: [] on every chunk, content and finish_reason together.
+        var upstream = Translate.Sse(
+            """{"id":"","object":"","created":0,"model":"","choices":[],"prompt_filter_results":[{"prompt_index":0}]}""",
+            """{"id":"v","model":"qwen3","choices":[{"index":0,"delta":{"role":"assistant","content":"","tool_calls":[]},"logprobs":null,"finish_reason":null}]}""",
+            """{"id":"v","choices":[{"index":0,"delta":{"content":"Hi","tool_calls":[]},"finish_reason":null}]}""",
+            """{"id":"v","choices":[{"index":0,"delta":{"content":"!","tool_calls":[]},"finish_reason":"stop","stop_reason":null}]}""",
+            """{"id":"v","choices":[],"usage":{"prompt_tokens":12,"total_tokens":14,"completion_tokens":2,"prompt_tokens_details":null}}""");
+
+        var (_, events, _) = await Translate.StreamAsync(upstream);
+
+        AnthropicStream.AssertTranscript(Start + """
+
+            content_block_start {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+            content_block_delta {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}
+            content_block_delta {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"!"}}
+            content_block_stop {"type":"content_block_stop","index":0}
+            message_delta {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":2}}
+            message_stop {"type":"message_stop"}
+            """, events);
+    }
+
+    [Fact]
+    public async Task Together_ThinkSectionThenToolCall_InOneStream()
+    {
+        var upstream = Translate.Sse(
+            """{"id":"t","choices":[{"index":0,"delta":{"role":"assistant","content":"<think>\nNeed a file.\n</think>\n\n"},"finish_reason":null}]}""",
+            """{"id":"t","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_t","type":"function","function":{"name":"Read","arguments":"{\"file_path\":\"x\"}"}}]},"finish_reason":null}]}""",
+            """{"id":"t","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":40,"completion_tokens":15,"total_tokens":55}}""");
+
+        var (_, events, _) = await Translate.StreamAsync(upstream);
+
+        AnthropicStream.AssertTranscript(Start + """
+
+            content_block_start {"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}
+            content_block_delta {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"\nNeed a file.\n"}}
+            content_block_delta {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"relay-translated-thinking-v1"}}
+            content_block_stop {"type":"content_block_stop","index":0}
+            content_block_start {"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"call_t","name":"Read","input":{}}}
+            content_block_delta {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"file_path\":\"x\"}"}}
+            content_block_stop {"type":"content_block_stop","index":1}
+            message_delta {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"input_tokens":40,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":15}}
+            message_stop {"type":"message_stop"}
+            """, events);
+    }
 }

@@ -291,6 +291,24 @@ public sealed class RequestTranslationTests
     }
 
     [Fact]
+    public void DeferredTools_AreSentOnceToolSearchLoadedThem()
+    {
+        var (request, _) = Translate.Request("""
+            {"model":"m","max_tokens":10,"tools":[
+              {"name":"ToolSearch","input_schema":{"type":"object","properties":{"query":{"type":"string"}}}},
+              {"name":"DeferredToolPlaceholder","input_schema":{"type":"object","properties":{}},"defer_loading":true},
+              {"name":"WebFetch","description":"Fetches","input_schema":{"type":"object","properties":{"url":{"type":"string"}}},"defer_loading":true},
+              {"name":"NotebookEdit","input_schema":{"type":"object","properties":{"path":{"type":"string"}}},"defer_loading":true}],
+             "messages":[{"role":"user","content":"fetch it"},
+              {"role":"assistant","content":[{"type":"tool_use","id":"toolu_s","name":"ToolSearch","input":{"query":"fetch"}}]},
+              {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_s","content":[{"type":"tool_reference","tool_name":"WebFetch"}]}]}]}
+            """);
+
+        Assert.Equal(["ToolSearch", "WebFetch"], request["tools"]!.AsArray().Select(t => (string?)t!["function"]!["name"]).ToArray());
+        Assert.Equal("[tool loaded: WebFetch]", (string?)Translate.Messages(request)[2]!["content"]);
+    }
+
+    [Fact]
     public void AssistantOnlyThinking_IsNotSentAsAnEmptyMessage()
     {
         var (request, _) = Translate.Request("""

@@ -76,6 +76,7 @@ public static class ChatRequestTranslator
         private readonly JsonElement _root;
         private readonly ChatQuirks _quirks;
         private readonly Dictionary<string, string> _toUpstreamName = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _referencedTools = new(StringComparer.Ordinal);
 
         public RequestState(JsonElement root, ChatQuirks quirks)
         {
@@ -163,9 +164,20 @@ public static class ChatRequestTranslator
                 {
                     foreach (var block in content.EnumerateArray())
                     {
-                        if (BlockType(block) == "tool_use")
+                        var blockType = BlockType(block);
+                        if (blockType == "tool_use")
                         {
                             Add(StringOf(block, "name"));
+                        }
+                        else if (blockType == "tool_result" && block.TryGetProperty("content", out var result) && result.ValueKind == JsonValueKind.Array)
+                        {
+                            foreach (var item in result.EnumerateArray())
+                            {
+                                if (BlockType(item) == "tool_reference" && (StringOf(item, "tool_name") ?? StringOf(item, "name")) is { } referenced)
+                                {
+                                    _referencedTools.Add(referenced);
+                                }
+                            }
                         }
                     }
                 }
@@ -675,6 +687,9 @@ public static class ChatRequestTranslator
                             case "search_result":
                                 piece = SearchResultText(item);
                                 break;
+                            case "tool_reference":
+                                piece = $"[tool loaded: {StringOf(item, "tool_name") ?? StringOf(item, "name")}]";
+                                break;
                             default:
                                 piece = StringOf(item, "text");
                                 break;
@@ -821,10 +836,12 @@ public static class ChatRequestTranslator
             {
                 var name = StringOf(tool, "name");
                 var type = StringOf(tool, "type");
-                // Server tools (web_search_*, bash_*, text_editor_*, computer_*…) only exist at Anthropic; deferred
-                // tools are placeholders for Anthropic's server-side tool search.
+                // Server tools (web_search_*, bash_*, text_editor_*, computer_*…) only exist at Anthropic. Deferred tools
+                // wait for Anthropic's tool search to load them; here a deferred tool is sent once a tool_reference in
+                // the conversation loaded it, and never before (Claude Code's DeferredToolPlaceholder never is).
                 if (name is null || (type is not null && type != "custom")
-                    || (tool.TryGetProperty("defer_loading", out var deferred) && deferred.ValueKind == JsonValueKind.True))
+                    || (tool.TryGetProperty("defer_loading", out var deferred) && deferred.ValueKind == JsonValueKind.True
+                        && !_referencedTools.Contains(name)))
                 {
                     continue;
                 }

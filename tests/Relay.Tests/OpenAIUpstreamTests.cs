@@ -266,6 +266,44 @@ public sealed class OpenAIUpstreamTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("claude-code-2.1.330-tool-followup.json")]
+    [InlineData("claude-code-2.1.330-interactive-automode.json")]
+    [InlineData("claude-code-2.1.330-title-smallfast.json")]
+    public async Task RealClaudeCodeRequests_AreAcceptedAndTranslated(string fixture)
+    {
+        var original = JsonNode.Parse(File.ReadAllText(FindFixture(fixture)))!.AsObject();
+        original["model"] = "claude-sonnet-4-6";
+        _upstream.Handler = (ctx, _) => OpenAIStream(ctx, [TextChunk("ok", "stop"), UsageChunk]);
+
+        using var response = await _relay.Client.PostAsync("v1/messages?beta=true", JsonBody.Of(original.ToJsonString()), TestContext.Current.CancellationToken);
+        var events = SseTranscript.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("message_stop", events[^1].Name);
+        var sent = JsonNode.Parse(_upstream.LastRequest.Body)!.AsObject();
+        // Only fields the provider knows: context_management, safeguards, output_config, metadata, thinking never go out.
+        Assert.Equal(["model", "messages", "max_tokens", "stream", "stream_options", "user"],
+            sent.Where(p => p.Key is not ("tools" or "response_format" or "reasoning")).Select(p => p.Key).ToArray());
+        Assert.Equal(original["thinking"] is not null, sent["reasoning"] is not null);
+        Assert.Equal("system", (string?)sent["messages"]![0]!["role"]);
+        Assert.DoesNotContain(sent["messages"]!.AsArray().Skip(1), m => (string?)m!["role"] == "system");
+    }
+
+    private static string FindFixture(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "Relay.Protocol.Tests", "Fixtures", name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException(name);
+    }
+
+    [Theory]
     [InlineData("""{"type":"openai","baseUrl":"http://x/v1","preset":"openrouterx"}""", "key providers.p.preset: 'openrouterx' is not one of openai, openrouter")]
     [InlineData("""{"type":"anthropic","baseUrl":"http://x","apiKey":"k","preset":"openai"}""", "key providers.p.preset: applies only to \"type\": \"openai\" providers")]
     [InlineData("""{"type":"openai","baseUrl":"http://x/v1","apiKey":"passthrough"}""", "key providers.p.apiKey: \"passthrough\" is only for anthropic providers")]

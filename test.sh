@@ -9,6 +9,17 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
 
+# The Anthropic TypeScript SDK test (tests/sdk-js) needs node and npm; install Debian's only when they are missing.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  if command -v apt-get >/dev/null; then
+    echo "test.sh: installing nodejs and npm (apt-get)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "test.sh: node and npm are required for tests/sdk-js" >&2
+    exit 1
+  fi
+fi
+
 log=$(mktemp -t relay-test.XXXXXX)
 cleanup() { rm -f "$log"; }
 trap cleanup EXIT

@@ -1,9 +1,11 @@
+using Relay.Protocol.Translation;
+
 namespace Relay.Configuration;
 
 /// <summary>Checks a parsed config and names the first problem by its key.</summary>
 internal static class ConfigValidator
 {
-    public static readonly string[] ProviderTypes = ["anthropic", "mock"];
+    public static readonly string[] ProviderTypes = ["anthropic", "openai", "mock"];
     public static readonly string[] Families = ["opus", "sonnet", "haiku", "fable", "mythos"];
     public static readonly string[] AuthSchemes = ["x-api-key", "bearer"];
 
@@ -183,6 +185,24 @@ internal static class ConfigValidator
             }
         }
 
+        if (provider.Type == "openai")
+        {
+            ValidateOpenAI(key, provider, fail);
+        }
+        else
+        {
+            if (provider.Preset is not null)
+            {
+                fail($"{key}.preset", $"applies only to \"type\": \"openai\" providers (this one is '{provider.Type}').");
+            }
+
+            if (provider.Models is not null)
+            {
+                fail($"{key}.models", $"applies only to \"type\": \"openai\" providers (this one is '{provider.Type}').");
+            }
+
+        }
+
         if (provider.AuthScheme is not null && !AuthSchemes.Contains(provider.AuthScheme))
         {
             fail($"{key}.authScheme", $"'{provider.AuthScheme}' is not one of {string.Join(", ", AuthSchemes)}.");
@@ -208,7 +228,7 @@ internal static class ConfigValidator
                 fail($"{key}.healthCheck.intervalSeconds", "must be at least 1 second.");
             }
 
-            if (!health.Path.StartsWith('/'))
+            if (health.Path is not null && !health.Path.StartsWith('/'))
             {
                 fail($"{key}.healthCheck.path", $"'{health.Path}' must start with '/'.");
             }
@@ -224,6 +244,42 @@ internal static class ConfigValidator
             if (header.Key.Length == 0 || header.Key.Any(c => c <= ' ' || c == ':' || c > '~'))
             {
                 fail($"{key}.headers", $"'{header.Key}' is not a valid header name.");
+            }
+        }
+    }
+
+    private static void ValidateOpenAI(string key, ProviderConfig provider, Action<string, string> fail)
+    {
+        if (string.IsNullOrWhiteSpace(provider.BaseUrl))
+        {
+            fail($"{key}.baseUrl", "is required for an openai provider: the OpenAI-style base URL Relay appends /chat/completions to, such as \"https://openrouter.ai/api/v1\".");
+        }
+        else if (!Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            fail($"{key}.baseUrl", $"'{provider.BaseUrl}' is not an http:// or https:// URL.");
+        }
+
+        if (string.Equals(provider.ApiKey, RelayDefaults.PassthroughKey, StringComparison.Ordinal))
+        {
+            fail($"{key}.apiKey", "\"passthrough\" is only for anthropic providers: a client's Anthropic key means nothing to an OpenAI-compatible server.");
+        }
+
+        if (provider.Preset is not null && !ChatPresets.Names.Contains(provider.Preset))
+        {
+            fail($"{key}.preset", $"'{provider.Preset}' is not one of {string.Join(", ", ChatPresets.Names)}.");
+        }
+
+
+        foreach (var (model, options) in provider.Models ?? [])
+        {
+            if (model.Length == 0 || model.Trim() != model)
+            {
+                fail($"{key}.models", $"'{model}' is not a model name: it must not be empty or have surrounding spaces.");
+            }
+
+            if (options.MaxTokens is < 1)
+            {
+                fail($"{key}.models.{model}.maxTokens", "must be a positive number of tokens, such as 8192.");
             }
         }
     }

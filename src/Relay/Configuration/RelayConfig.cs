@@ -48,7 +48,7 @@ internal sealed class RelayConfig
 /// <summary>One upstream provider under <c>providers</c>.</summary>
 internal sealed class ProviderConfig
 {
-    /// <summary><c>anthropic</c> (pass-through) or <c>mock</c> (built in).</summary>
+    /// <summary><c>anthropic</c> (pass-through), <c>openai</c> (translated to Chat Completions) or <c>mock</c> (built in).</summary>
     public string Type { get; set; } = "";
 
     public string? BaseUrl { get; set; }
@@ -56,7 +56,7 @@ internal sealed class ProviderConfig
     /// <summary>The provider's key, or <c>passthrough</c> to forward the client's own credentials.</summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>How the key is sent: <c>x-api-key</c> (default) or <c>bearer</c>.</summary>
+    /// <summary>How the key is sent: <c>x-api-key</c> (default for anthropic) or <c>bearer</c> (default for openai).</summary>
     public string? AuthScheme { get; set; }
 
     /// <summary>Extra headers sent on every request to this provider.</summary>
@@ -82,6 +82,25 @@ internal sealed class ProviderConfig
 
     /// <summary>Mock only: the pause between streamed chunks, in milliseconds.</summary>
     public int? ChunkDelayMs { get; set; }
+
+    /// <summary>OpenAI only: the provider family whose quirks translation follows (see ChatPresets.Names).</summary>
+    public string? Preset { get; set; }
+
+    /// <summary>OpenAI only: settings per upstream model name (or <c>*</c> pattern), overriding the preset.</summary>
+    public Dictionary<string, UpstreamModelConfig>? Models { get; set; }
+}
+
+/// <summary>What one upstream model of an openai provider accepts, under <c>providers.NAME.models</c>.</summary>
+internal sealed class UpstreamModelConfig
+{
+    /// <summary>The model's output limit; a larger client <c>max_tokens</c> is clamped to it.</summary>
+    public int? MaxTokens { get; set; }
+
+    /// <summary>False replaces images with a placeholder (for text-only models, which answer 400 to images).</summary>
+    public bool? Vision { get; set; }
+
+    /// <summary>False never sends reasoning parameters; true sends the preset's (or <c>reasoning_effort</c>).</summary>
+    public bool? Reasoning { get; set; }
 }
 
 /// <summary>One client-facing model name (or <c>*</c> pattern) under <c>models</c>.</summary>
@@ -155,8 +174,9 @@ internal sealed class HealthCheckConfig
 {
     public int IntervalSeconds { get; set; } = 30;
 
-    /// <summary>The path probed with GET (with the provider's key); any answer below 500 except 401/403 is healthy.</summary>
-    public string Path { get; set; } = "/v1/models";
+    /// <summary>The path probed with GET (with the provider's key); any answer below 500 except 401/403 is healthy.
+    /// Default: <c>/v1/models</c> under an anthropic provider's root, <c>/models</c> under an openai base URL.</summary>
+    public string? Path { get; set; }
 }
 
 internal static class RelayDefaults

@@ -39,7 +39,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
             if (round > 0 && next % order.Count == 0 && attempts > 0)
             {
                 // A new round over routes that all failed: back off, honouring retry-after, within the budget.
-                var delay = Backoff.ForRound(round, last?.Held?.RetryAfter);
+                var delay = Backoff.ForRound(round, last?.Held?.RetryAfter ?? last?.Unsent?.RetryAfter);
                 if (time.GetUtcNow() + delay > deadline)
                 {
                     break;
@@ -81,7 +81,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
                 break;
             }
 
-            if (result.Held?.RetryAfter is { } wait && attemptsLeft > 0 && order.Count == 1 && time.GetUtcNow() + wait > deadline)
+            if ((result.Held?.RetryAfter ?? result.Unsent?.RetryAfter) is { } wait && attemptsLeft > 0 && order.Count == 1 && time.GetUtcNow() + wait > deadline)
             {
                 break; // the only route asks for a longer wait than the budget allows: let the client wait instead
             }

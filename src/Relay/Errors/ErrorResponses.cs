@@ -22,7 +22,7 @@ internal static class ErrorResponses
             response.Headers["x-should-retry"] = "false";
         }
 
-        if (retryAfter is { } wait)
+        if ((retryAfter ?? error.RetryAfter) is { } wait)
         {
             response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }

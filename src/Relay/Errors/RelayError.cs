@@ -9,6 +9,9 @@ namespace Relay.Errors;
 /// <param name="Retryable">False adds <c>x-should-retry: false</c>, so Claude Code does not retry for minutes.</param>
 internal sealed record RelayError(int Status, string Type, string Message, bool Retryable)
 {
+    /// <summary>How long the client should wait before retrying, sent as <c>retry-after</c>.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public static RelayError InvalidRequest(string message) => new(400, ErrorTypes.InvalidRequest, message, false);
 
     public static RelayError MissingKey() => new(401, ErrorTypes.Authentication,

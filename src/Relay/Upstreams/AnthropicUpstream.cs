@@ -125,9 +125,9 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
     }
 
-    public async Task<string?> ProbeAsync(string path, CancellationToken cancellationToken)
+    public async Task<string?> ProbeAsync(string? path, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Get, _root + path);
+        using var message = new HttpRequestMessage(HttpMethod.Get, _root + (path ?? "/v1/models"));
         message.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
         AddProviderKey(message);
         try

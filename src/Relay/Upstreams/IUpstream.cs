@@ -18,7 +18,7 @@ internal interface IUpstream
     Task<UpstreamResult> SendAsync(UpstreamRequest request, CancellationToken cancellationToken);
 
     /// <summary>One active health probe; null reason means healthy.</summary>
-    Task<string?> ProbeAsync(string path, CancellationToken cancellationToken);
+    Task<string?> ProbeAsync(string? path, CancellationToken cancellationToken);
 }
 
 /// <summary>Everything an upstream needs for one call.</summary>

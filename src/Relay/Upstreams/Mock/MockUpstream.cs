@@ -19,7 +19,7 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
 
     public bool ForwardsClientCredentials => false;
 
-    public Task<string?> ProbeAsync(string path, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+    public Task<string?> ProbeAsync(string? path, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 
     public async Task<UpstreamResult> SendAsync(UpstreamRequest request, CancellationToken cancellationToken)
     {

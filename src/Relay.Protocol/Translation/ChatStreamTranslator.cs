@@ -1,0 +1,516 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Relay.Protocol.Anthropic;
+using Relay.Protocol.OpenAI;
+
+namespace Relay.Protocol.Translation;
+
+/// <summary>
+/// The state machine that turns OpenAI <c>chat.completion.chunk</c>s into an Anthropic event stream with exact grammar:
+/// <c>message_start</c>, then for each block one <c>content_block_start</c>, its deltas and one <c>content_block_stop</c>
+/// with indexes 0, 1, 2…, then <c>message_delta</c> with the final usage, then <c>message_stop</c>, and nothing after.
+/// </summary>
+/// <remarks>
+/// <para>Reasoning (<c>reasoning_content</c>, <c>reasoning</c>, <c>reasoning_details</c>, a leading <c>&lt;think&gt;</c>
+/// section) becomes thinking blocks closed with a Relay signature; content becomes text blocks. A chunk carrying several
+/// kinds is split in the order thinking, text, tool calls, and its <c>finish_reason</c> counts after its content.</para>
+/// <para>Tool calls are collected per call (keyed by <c>index</c>, else by id, else the latest call) and written whole
+/// when the message ends, each as start, one <c>input_json_delta</c> with repaired-or-reported JSON, stop. That keeps
+/// interleaved parallel fragments, late ids and late names correct, and guarantees the client never receives invalid
+/// tool JSON; the cost is that tool arguments are not streamed piece by piece.</para>
+/// <para>The end is written once the finish reason and the usage have both arrived (usage often follows in a
+/// choice-less chunk), or at <c>[DONE]</c> / end of input. Output goes to the <see cref="IBufferWriter{T}"/> given;
+/// the caller sends it. Not thread-safe: one instance per stream.</para>
+/// </remarks>
+public sealed class ChatStreamTranslator : IDisposable
+{
+    private readonly AnthropicSseWriter _sse;
+    private readonly TranslationContext _context;
+    private readonly ThinkTagSplitter _think = new();
+    private readonly Action<bool, string> _emitContent;
+    private readonly List<ToolSlot> _tools = [];
+    private BlockKind _open = BlockKind.None;
+    private int _nextIndex;
+    private string? _finishReason;
+    private bool _refused;
+    private bool _usageSeen;
+    private TokenUsage _usage;
+
+    public ChatStreamTranslator(IBufferWriter<byte> output, TranslationContext context)
+    {
+        _sse = new AnthropicSseWriter(output);
+        _context = context;
+        _emitContent = EmitContent;
+    }
+
+    private enum BlockKind
+    {
+        None,
+        Text,
+        Thinking,
+    }
+
+    public bool Started { get; private set; }
+
+    /// <summary>True once <c>message_stop</c> was written.</summary>
+    public bool Completed { get; private set; }
+
+    /// <summary>True once an <c>error</c> event was written.</summary>
+    public bool Failed { get; private set; }
+
+    public bool Terminated => Completed || Failed;
+
+    /// <summary>The usage in Anthropic terms, as the provider reported it (zero when it reported none).</summary>
+    public TokenUsage Usage => _usage;
+
+    public bool UsageReported => _usageSeen;
+
+    /// <summary>The <c>error.type</c> of the error event, if one was written.</summary>
+    public string? ErrorType { get; private set; }
+
+    public string? ErrorMessage { get; private set; }
+
+    public int RepairedToolCalls { get; private set; }
+
+    public int InvalidToolCalls { get; private set; }
+
+    /// <summary>Writes <c>message_start</c>; called as soon as the provider answered 200, before its first chunk.</summary>
+    public void Start()
+    {
+        if (Started)
+        {
+            return;
+        }
+
+        Started = true;
+        var w = _sse.Begin("message_start"u8);
+        w.WritePropertyName("message"u8);
+        w.WriteStartObject();
+        w.WriteString("id"u8, _context.MessageId);
+        w.WriteString("type"u8, "message"u8);
+        w.WriteString("role"u8, "assistant"u8);
+        w.WriteString("model"u8, _context.Model);
+        w.WriteStartArray("content"u8);
+        w.WriteEndArray();
+        w.WriteNull("stop_reason"u8);
+        w.WriteNull("stop_sequence"u8);
+        w.WriteStartObject("usage"u8);
+        w.WriteNumber("input_tokens"u8, 0);
+        w.WriteNumber("cache_creation_input_tokens"u8, 0);
+        w.WriteNumber("cache_read_input_tokens"u8, 0);
+        w.WriteNumber("output_tokens"u8, 0);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        _sse.End();
+    }
+
+    /// <summary>A keep-alive the client ignores; sent while the provider is silent.</summary>
+    public void Ping()
+    {
+        if (Started && !Terminated)
+        {
+            _sse.Simple("ping"u8);
+        }
+    }
+
+    /// <summary>Applies one chunk.</summary>
+    public void OnChunk(ChatCompletionChunk chunk)
+    {
+        if (Terminated)
+        {
+            return; // nothing may follow message_stop or an error
+        }
+
+        Start();
+        if (chunk.Error is { } error)
+        {
+            FailWith(error);
+            return;
+        }
+
+        TakeUsage(chunk.Usage);
+        if (chunk.Choices is { } choices)
+        {
+            foreach (var choice in choices)
+            {
+                if ((choice.Index ?? 0) != 0)
+                {
+                    continue; // n > 1 is never requested; ignore stray choices
+                }
+
+                TakeUsage(choice.Usage);
+                if (choice.Error is { } choiceError)
+                {
+                    FailWith(choiceError);
+                    return;
+                }
+
+                if ((choice.Delta ?? choice.Message) is { } delta)
+                {
+                    ApplyDelta(delta);
+                }
+
+                if (!string.IsNullOrEmpty(choice.FinishReason))
+                {
+                    if (choice.FinishReason == "error")
+                    {
+                        Fail(ErrorTypes.Api, "The provider ended the stream with finish_reason \"error\".");
+                        return;
+                    }
+
+                    _finishReason = choice.FinishReason;
+                }
+            }
+        }
+
+        if (_finishReason is not null && _usageSeen)
+        {
+            Complete();
+        }
+    }
+
+    /// <summary>The provider sent <c>data: [DONE]</c>.</summary>
+    public void OnDone() => Complete();
+
+    /// <summary>The provider's body ended. Without <c>[DONE]</c> or a finish reason the answer is cut short, which the
+    /// client must learn (it retries) rather than take as a whole answer.</summary>
+    public void OnEndOfInput()
+    {
+        if (Terminated)
+        {
+            return;
+        }
+
+        if (_finishReason is null)
+        {
+            Fail(ErrorTypes.Api, "The provider's stream ended before the answer was finished.");
+            return;
+        }
+
+        Complete();
+    }
+
+    /// <summary>Writes an <c>error</c> event; the stream ends there.</summary>
+    public void Fail(string type, string message)
+    {
+        if (Terminated)
+        {
+            return;
+        }
+
+        Start();
+        Failed = true;
+        ErrorType = type;
+        ErrorMessage = message;
+        var w = _sse.Begin("error"u8);
+        w.WriteStartObject("error"u8);
+        w.WriteString("type"u8, type);
+        w.WriteString("message"u8, message);
+        w.WriteEndObject();
+        _sse.End();
+    }
+
+    private void FailWith(ChatError error)
+    {
+        var (type, message) = ChatErrorMapper.ForStream(error);
+        Fail(type, message);
+    }
+
+    private void TakeUsage(ChatUsage? usage)
+    {
+        if (usage is null || (usage.PromptTokens is null && usage.CompletionTokens is null))
+        {
+            return;
+        }
+
+        _usage = UsageMapper.ToAnthropic(usage);
+        _usageSeen = true;
+    }
+
+    private void ApplyDelta(ChatDelta delta)
+    {
+        var reasoning = delta.ReasoningContent ?? delta.Reasoning;
+        if (string.IsNullOrEmpty(reasoning) && delta.ReasoningDetails is { Count: > 0 } details)
+        {
+            foreach (var detail in details)
+            {
+                var text = detail.Text ?? detail.Summary;
+                if (!string.IsNullOrEmpty(text))
+                {
+                    EmitThinking(text);
+                }
+            }
+        }
+        else if (!string.IsNullOrEmpty(reasoning))
+        {
+            EmitThinking(reasoning);
+        }
+
+        if (!string.IsNullOrEmpty(delta.Content))
+        {
+            _think.Feed(delta.Content, _emitContent);
+        }
+
+        if (!string.IsNullOrEmpty(delta.Refusal))
+        {
+            _refused = true;
+            EmitText(delta.Refusal);
+        }
+
+        if (delta.ToolCalls is { } calls)
+        {
+            for (var i = 0; i < calls.Count; i++)
+            {
+                var call = calls[i];
+                var slot = FindSlot(call);
+                if (!string.IsNullOrEmpty(call.Id))
+                {
+                    slot.Id ??= call.Id;
+                }
+
+                slot.Signature ??= call.ExtraContent?.Google?.ThoughtSignature;
+
+                if (call.Function is { } function)
+                {
+                    if (!string.IsNullOrEmpty(function.Name) && slot.Name is null)
+                    {
+                        slot.Name = function.Name;
+                    }
+
+                    slot.Arguments.Append(function.Arguments);
+                }
+            }
+        }
+
+        if (delta.FunctionCall is { } legacy)
+        {
+            var slot = _tools.Count > 0 ? _tools[^1] : NewSlot(null, null);
+            slot.Name ??= string.IsNullOrEmpty(legacy.Name) ? null : legacy.Name;
+            slot.Arguments.Append(legacy.Arguments);
+        }
+    }
+
+    /// <summary>Which call a fragment belongs to: by <c>index</c>; without one by id; without either, the latest call.</summary>
+    private ToolSlot FindSlot(ChatToolCallDelta call)
+    {
+        if (call.Index is { } index)
+        {
+            foreach (var slot in _tools)
+            {
+                if (slot.Index == index)
+                {
+                    return slot;
+                }
+            }
+
+            // A provider that numbers calls but repeats an id under a new index is still one call.
+            if (!string.IsNullOrEmpty(call.Id))
+            {
+                foreach (var slot in _tools)
+                {
+                    if (slot.Id == call.Id && slot.Index is null)
+                    {
+                        slot.Index = index;
+                        return slot;
+                    }
+                }
+            }
+
+            return NewSlot(index, call.Id);
+        }
+
+        if (!string.IsNullOrEmpty(call.Id))
+        {
+            foreach (var slot in _tools)
+            {
+                if (slot.Id == call.Id)
+                {
+                    return slot;
+                }
+            }
+
+            return NewSlot(null, call.Id);
+        }
+
+        return _tools.Count > 0 ? _tools[^1] : NewSlot(null, null);
+    }
+
+    private ToolSlot NewSlot(int? index, string? id)
+    {
+        var slot = new ToolSlot { Index = index, Id = string.IsNullOrEmpty(id) ? null : id };
+        _tools.Add(slot);
+        return slot;
+    }
+
+    private void EmitContent(bool thinking, string text)
+    {
+        if (thinking)
+        {
+            EmitThinking(text);
+        }
+        else
+        {
+            EmitText(text);
+        }
+    }
+
+    private void EmitThinking(string text)
+    {
+        if (_open != BlockKind.Thinking)
+        {
+            CloseOpenBlock();
+            var w = _sse.Begin("content_block_start"u8);
+            w.WriteNumber("index"u8, _nextIndex);
+            w.WriteStartObject("content_block"u8);
+            w.WriteString("type"u8, "thinking"u8);
+            w.WriteString("thinking"u8, ""u8);
+            w.WriteString("signature"u8, ""u8);
+            w.WriteEndObject();
+            _sse.End();
+            _open = BlockKind.Thinking;
+        }
+
+        WriteDelta("thinking_delta"u8, "thinking"u8, text);
+    }
+
+    private void EmitText(string text)
+    {
+        if (_open != BlockKind.Text)
+        {
+            CloseOpenBlock();
+            var w = _sse.Begin("content_block_start"u8);
+            w.WriteNumber("index"u8, _nextIndex);
+            w.WriteStartObject("content_block"u8);
+            w.WriteString("type"u8, "text"u8);
+            w.WriteString("text"u8, ""u8);
+            w.WriteEndObject();
+            _sse.End();
+            _open = BlockKind.Text;
+        }
+
+        WriteDelta("text_delta"u8, "text"u8, text);
+    }
+
+    private void WriteDelta(ReadOnlySpan<byte> type, ReadOnlySpan<byte> field, string value)
+    {
+        var w = _sse.Begin("content_block_delta"u8);
+        w.WriteNumber("index"u8, _nextIndex);
+        w.WriteStartObject("delta"u8);
+        w.WriteString("type"u8, type);
+        w.WriteString(field, value);
+        w.WriteEndObject();
+        _sse.End();
+    }
+
+    private void CloseOpenBlock()
+    {
+        if (_open == BlockKind.None)
+        {
+            return;
+        }
+
+        if (_open == BlockKind.Thinking)
+        {
+            var w = _sse.Begin("content_block_delta"u8);
+            w.WriteNumber("index"u8, _nextIndex);
+            w.WriteStartObject("delta"u8);
+            w.WriteString("type"u8, "signature_delta"u8);
+            w.WriteString("signature"u8, ThinkingSignature.Value);
+            w.WriteEndObject();
+            _sse.End();
+        }
+
+        WriteBlockStop();
+        _open = BlockKind.None;
+    }
+
+    private void WriteBlockStop()
+    {
+        var w = _sse.Begin("content_block_stop"u8);
+        w.WriteNumber("index"u8, _nextIndex);
+        _sse.End();
+        _nextIndex++;
+    }
+
+    private void Complete()
+    {
+        if (Terminated)
+        {
+            return;
+        }
+
+        Start();
+        _think.Flush(_emitContent);
+        CloseOpenBlock();
+
+        var toolBlocks = 0;
+        foreach (var slot in _tools)
+        {
+            if (string.IsNullOrEmpty(slot.Name))
+            {
+                continue; // a call without a name cannot be run or answered; dropping it keeps the turn valid
+            }
+
+            var arguments = ToolArguments.Normalize(slot.Arguments.ToString(), out var outcome);
+            if (outcome == ToolArgumentsOutcome.Repaired)
+            {
+                RepairedToolCalls++;
+            }
+            else if (outcome == ToolArgumentsOutcome.Invalid)
+            {
+                InvalidToolCalls++;
+            }
+
+            var w = _sse.Begin("content_block_start"u8);
+            w.WriteNumber("index"u8, _nextIndex);
+            w.WriteStartObject("content_block"u8);
+            w.WriteString("type"u8, "tool_use"u8);
+            w.WriteString("id"u8, ToolIds.ToAnthropic(slot.Id, slot.Signature));
+            w.WriteString("name"u8, _context.RestoreToolName(slot.Name));
+            w.WriteStartObject("input"u8);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            _sse.End();
+            WriteDelta("input_json_delta"u8, "partial_json"u8, arguments);
+            WriteBlockStop();
+            toolBlocks++;
+        }
+
+        var stopReason = StopReasons.FromFinishReason(_finishReason, toolBlocks > 0);
+        if (_refused && toolBlocks == 0)
+        {
+            stopReason = "refusal";
+        }
+
+        var d = _sse.Begin("message_delta"u8);
+        d.WriteStartObject("delta"u8);
+        d.WriteString("stop_reason"u8, stopReason);
+        d.WriteNull("stop_sequence"u8);
+        d.WriteEndObject();
+        d.WriteStartObject("usage"u8);
+        d.WriteNumber("input_tokens"u8, _usage.InputTokens);
+        d.WriteNumber("cache_creation_input_tokens"u8, _usage.CacheCreationInputTokens);
+        d.WriteNumber("cache_read_input_tokens"u8, _usage.CacheReadInputTokens);
+        d.WriteNumber("output_tokens"u8, _usage.OutputTokens);
+        d.WriteEndObject();
+        _sse.End();
+        _sse.Simple("message_stop"u8);
+        Completed = true;
+    }
+
+    public void Dispose() => _sse.Dispose();
+
+    private sealed class ToolSlot
+    {
+        public int? Index { get; set; }
+
+        public string? Id { get; set; }
+
+        public string? Name { get; set; }
+
+        public string? Signature { get; set; }
+
+        public StringBuilder Arguments { get; } = new();
+    }
+}

@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using Relay.Configuration;
+using Relay.Protocol.Translation;
+using Relay.Routing;
+
+namespace Relay.Upstreams;
+
+/// <summary>The <see cref="ChatQuirks"/> for each upstream model of one openai provider: the preset's rules for that model,
+/// then the provider's <c>models</c> settings (exact name first, then the most specific <c>*</c> pattern).</summary>
+/// <remarks>Resolved once per model and cached; the set of upstream model names is bounded by the config.</remarks>
+internal sealed class OpenAIModelOptions
+{
+    private readonly string _preset;
+    private readonly List<(GlobPattern Pattern, string Name, UpstreamModelConfig Options)> _models;
+    private readonly ConcurrentDictionary<string, ChatQuirks> _resolved = new(StringComparer.Ordinal);
+
+    public OpenAIModelOptions(ProviderConfig config)
+    {
+        _preset = config.Preset ?? ChatPresets.Generic;
+        _models = (config.Models ?? [])
+            .Select(m => (new GlobPattern(m.Key), m.Key, m.Value))
+            .OrderByDescending(m => m.Key.Contains('*', StringComparison.Ordinal) ? m.Item1.LiteralLength : int.MaxValue)
+            .ToList();
+    }
+
+    public ChatQuirks For(string upstreamModel) => _resolved.GetOrAdd(upstreamModel, Resolve);
+
+    private ChatQuirks Resolve(string upstreamModel)
+    {
+        var quirks = ChatPresets.Resolve(_preset, upstreamModel);
+        var match = _models.FirstOrDefault(m => m.Pattern.IsMatch(upstreamModel)).Options;
+        if (match is null)
+        {
+            return quirks;
+        }
+
+        if (match.MaxTokens is { } maxTokens)
+        {
+            quirks = quirks with { MaxOutputTokens = maxTokens };
+        }
+
+        if (match.Vision is { } vision)
+        {
+            quirks = quirks with { Vision = vision };
+        }
+
+        if (match.Reasoning == false)
+        {
+            quirks = quirks with { Reasoning = ReasoningParameter.None };
+        }
+        else if (match.Reasoning == true && quirks.Reasoning == ReasoningParameter.None)
+        {
+            quirks = quirks with { Reasoning = ReasoningParameter.ReasoningEffort };
+        }
+
+        return quirks;
+    }
+}

@@ -201,7 +201,8 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{ "type": "openai" }""", "providers.deepseek.type")]
+    [InlineData("""{ "type": "grpc" }""", "providers.deepseek.type")]
+    [InlineData("""{ "type": "openai" }""", "providers.deepseek.baseUrl")]
     [InlineData("""{ "type": "anthropic", "apiKey": "k" }""", "providers.deepseek.baseUrl")]
     [InlineData("""{ "type": "anthropic", "baseUrl": "api.deepseek.com", "apiKey": "k" }""", "providers.deepseek.baseUrl")]
     [InlineData("""{ "type": "anthropic", "baseUrl": "https://api.deepseek.com" }""", "providers.deepseek.apiKey")]

@@ -264,7 +264,7 @@ public sealed class ErrorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Upstream500WithNonJsonBody_IsForwardedUnchanged()
+    public async Task Upstream500WithNonJsonBody_IsWrappedInAnAnthropicErrorQuotingIt()
     {
         const string body = "<html><body>upstream exploded</body></html>";
         _upstream.Handler = async (ctx, _) =>
@@ -276,9 +276,9 @@ public sealed class ErrorTests : IAsyncLifetime
 
         using var response = await PostAsync(JsonBody.Message("claude-sonnet-4-6"));
 
-        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
-        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(body, await response.Content.ReadAsStringAsync(Ct));
+        // Anthropic-shaped errors pass byte for byte; a proxy's HTML page is no error a client can parse.
+        var error = await AnthropicAssert.IsErrorAsync(response, HttpStatusCode.InternalServerError, "api_error", retryable: true);
+        Assert.Contains("answered 500: " + body, error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>A body sent with Transfer-Encoding: chunked, because it will not say its length.</summary>

@@ -18,6 +18,8 @@ public sealed class StreamingTests : IAsyncLifetime
         var config = RelayTestServer.DefaultConfig(_upstream.BaseUrl);
         config.Providers["slow"] = new() { Type = "anthropic", BaseUrl = _upstream.BaseUrl, ApiKey = "k", TimeoutSeconds = 1, IdleTimeoutSeconds = 1 };
         config.Models["slow-model"] = new() { Routes = ["slow/upstream-slow"] };
+        config.Providers["pinging"] = new() { Type = "anthropic", BaseUrl = _upstream.BaseUrl, ApiKey = "k", PingIntervalSeconds = 1, IdleTimeoutSeconds = 5 };
+        config.Models["pinged"] = new() { Routes = ["pinging/upstream-pinged"] };
         _relay = await RelayTestServer.StartAsync(config);
     }
 
@@ -134,6 +136,31 @@ public sealed class StreamingTests : IAsyncLifetime
         Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(5));
         Assert.Contains("event: error", text, StringComparison.Ordinal);
         Assert.Contains("no data for 1 s", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SilentUpstream_ClientGetsPingsBetweenEventsAndTheStreamStaysIntact()
+    {
+        var events = Responses.StreamEvents(["a", "b"]);
+        _upstream.Handler = async (ctx, _) =>
+        {
+            await Responses.Stream(ctx, events.Take(2));
+            await Task.Delay(TimeSpan.FromSeconds(2.6), ctx.RequestAborted);
+            await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(string.Concat(events.Skip(2))), ctx.RequestAborted);
+        };
+
+        using var response = await _relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("pinged", stream: true)), TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        const string ping = "event: ping\ndata: {\"type\": \"ping\"}\n\n";
+        var head = string.Concat(events.Take(2));
+        var rest = string.Concat(events.Skip(2));
+        Assert.StartsWith(head, text, StringComparison.Ordinal);
+        Assert.EndsWith(rest, text, StringComparison.Ordinal);
+        var inserted = text[head.Length..^rest.Length];
+        // About two pings in 2.6 s of silence at a 1 s interval, each a whole event between the upstream's events.
+        Assert.NotEmpty(inserted);
+        Assert.Equal("", inserted.Replace(ping, "", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Net;
 using Relay.Configuration;
 
 namespace Relay.Cli;
@@ -50,6 +49,5 @@ internal static class Banner
         return url.TrimEnd('/');
     }
 
-    public static bool IsLoopback(string host) =>
-        host is "localhost" or "127.0.0.1" or "[::1]" || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+    public static bool IsLoopback(string host) => Clients.GatewayUrl.IsLoopbackHost(host);
 }

@@ -61,11 +61,13 @@ internal sealed class MessagesHandler(
     private async Task ProcessAsync(HttpContext context, MessagesEndpointKind endpoint, RequestTiming timing, Outcome outcome)
     {
         var aborted = context.RequestAborted;
-        var auth = await authenticator.AuthenticateAsync(context.Request.Headers, aborted);
+        // A bridge has no keys of its own: every request goes on with the client's credential, for the remote to check.
+        var bridged = config.BridgeProvider is not null;
+        var auth = bridged ? default : await authenticator.AuthenticateAsync(context.Request.Headers, aborted);
         outcome.Key = auth.Key;
 
         // Without a key match, only a provider that authenticates clients itself can still take the request.
-        if (auth.Key is null && !(auth.Presented && upstreams.AnyForwardsClientCredentials))
+        if (!bridged && auth.Key is null && !(auth.Presented && upstreams.AnyForwardsClientCredentials))
         {
             await FailAsync(context, outcome, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey());
             return;
@@ -100,22 +102,28 @@ internal sealed class MessagesHandler(
             var target = model.Routes[0];
             var upstream = upstreams[target.Provider];
             outcome.Provider = target.Provider;
-            outcome.UpstreamModel = target.UpstreamModel;
+            outcome.UpstreamModel = target.PassesModelThrough ? info.Model : target.UpstreamModel;
             if (auth.Key is null && !upstream.ForwardsClientCredentials)
             {
                 await FailAsync(context, outcome, RelayError.InvalidKey());
                 return;
             }
 
-            using var rewritten = new PooledByteBuffer(ModelNameRewriter.RewrittenLength(body.Length, info, target.UpstreamModelToken));
-            var length = ModelNameRewriter.Rewrite(body.Span, info, target.UpstreamModelToken, rewritten.GetMemory(0).Span);
-            rewritten.Advance(length);
+            // provider/* sends the client's bytes as they are; any other route splices in its upstream model.
+            using var rewritten = target.PassesModelThrough
+                ? null
+                : new PooledByteBuffer(ModelNameRewriter.RewrittenLength(body.Length, info, target.UpstreamModelToken));
+            if (rewritten is not null)
+            {
+                var length = ModelNameRewriter.Rewrite(body.Span, info, target.UpstreamModelToken, rewritten.GetMemory(0).Span);
+                rewritten.Advance(length);
+            }
 
             var result = await upstream.SendAsync(new UpstreamRequest
             {
                 Context = context,
                 Endpoint = endpoint,
-                Body = rewritten.Memory,
+                Body = rewritten?.Memory ?? body.Memory,
                 Info = info,
                 Target = target,
                 ClientUsedRelayKey = auth.Key is not null,

@@ -19,6 +19,9 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Error, "Writing {Count} usage records failed; they are lost")]
     public static partial void UsageWriteFailed(ILogger logger, int count, Exception exception);
 
+    [LoggerMessage(7, LogLevel.Information, "{RequestId} {Method} {Path} -> {Provider} {Status} {DurationMs:F0} ms")]
+    public static partial void Forwarded(ILogger logger, string requestId, string method, string path, string provider, int status, double durationMs);
+
     [LoggerMessage(6, LogLevel.Warning, "{RequestId} provider {Provider} stream broke after it began: {Reason}")]
     public static partial void StreamBroken(ILogger logger, string requestId, string provider, string reason);
 }

@@ -25,6 +25,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     private const int MaxJsonSideCopy = 4 * 1024 * 1024;
 
     private readonly HttpMessageInvoker _invoker;
+    private readonly string _root;
     private readonly Uri _messagesUri;
     private readonly Uri _countTokensUri;
     private readonly TimeSpan _timeout;
@@ -43,9 +44,9 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         _extraHeaders = config.Headers?.ToArray() ?? [];
         _timeout = TimeSpan.FromSeconds(config.TimeoutSeconds ?? RelayDefaults.TimeoutSeconds);
 
-        var root = BaseUrlRoot(config.BaseUrl!);
-        _messagesUri = new Uri(root + "/v1/messages");
-        _countTokensUri = new Uri(root + "/v1/messages/count_tokens");
+        _root = BaseUrlRoot(config.BaseUrl!);
+        _messagesUri = new Uri(_root + "/v1/messages");
+        _countTokensUri = new Uri(_root + "/v1/messages/count_tokens");
 
         _invoker = new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -116,10 +117,17 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
             message.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
         }
 
+        AddCredentials(clientHeaders, message, request.ClientUsedRelayKey);
+        return message;
+    }
+
+    /// <summary>The provider's key, or for <c>passthrough</c> the client's own; then the configured extra headers.</summary>
+    private void AddCredentials(IHeaderDictionary clientHeaders, HttpRequestMessage message, bool clientUsedRelayKey)
+    {
         if (ForwardsClientCredentials)
         {
             // The upstream authenticates the client; a Relay key, though, is Relay's secret and never leaves it.
-            if (!request.ClientUsedRelayKey)
+            if (!clientUsedRelayKey)
             {
                 CopyIfPresent(clientHeaders, message, "x-api-key");
                 CopyIfPresent(clientHeaders, message, "authorization");
@@ -139,8 +147,49 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
             message.Headers.Remove(name);
             message.Headers.TryAddWithoutValidation(name, value);
         }
+    }
 
-        return message;
+    /// <summary>
+    /// Forwards a <c>GET</c> (model discovery) to the same path under the provider's root, with the client's query and
+    /// credentials, and copies the answer back; the bridge serves <c>/v1/models</c> this way, so Claude Desktop's
+    /// discovery sees the remote gateway's own list.
+    /// </summary>
+    /// <returns>The status the client got.</returns>
+    public async Task<int> ForwardGetAsync(HttpContext context, string relativePath, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(_root + relativePath + context.Request.QueryString));
+        ForwardedHeaders.CopyRequestHeaders(context.Request.Headers, message);
+        AddCredentials(context.Request.Headers, message, clientUsedRelayKey: false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Claude Code gives discovery 3 s and Desktop 10 s; a slow list must not hold them for the full message timeout.
+        timeout.CancelAfter(TimeSpan.FromSeconds(Math.Min(30, _timeout.TotalSeconds)));
+        HttpResponseMessage response;
+        try
+        {
+            response = await _invoker.SendAsync(message, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var error = RelayError.UpstreamTimeout(Name, (int)Math.Min(30, _timeout.TotalSeconds));
+            await ErrorResponses.WriteAsync(context, error);
+            return error.Status;
+        }
+        catch (HttpRequestException ex)
+        {
+            Log.UpstreamFailed(_logger, context.TraceIdentifier, Name, Describe(ex));
+            var error = RelayError.Unreachable(Name, Describe(ex));
+            await ErrorResponses.WriteAsync(context, error);
+            return error.Status;
+        }
+
+        using (response)
+        {
+            context.Response.StatusCode = (int)response.StatusCode;
+            ForwardedHeaders.CopyResponseHeaders(response, context.Response);
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            await body.CopyToAsync(context.Response.Body, cancellationToken);
+            return (int)response.StatusCode;
+        }
     }
 
     private static void CopyIfPresent(IHeaderDictionary from, HttpRequestMessage to, string name)

@@ -12,6 +12,7 @@ internal static class RelayCli
         root.Subcommands.Add(KeysCommands.Create());
         root.Subcommands.Add(UsageCommand.Create());
         root.Subcommands.Add(SetupCommands.Create());
+        root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(BridgeCommand.Create());
         root.Subcommands.Add(CertCommand.Create());
         return root;

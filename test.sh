@@ -25,7 +25,7 @@ ensure_node_projects() {
     fi
   done
 }
-ensure_node_projects tests/claude-code
+ensure_node_projects tests/claude-code tests/sdk-ts
 
 log=$(mktemp -t relay-test.XXXXXX)
 cleanup() { rm -f "$log"; }

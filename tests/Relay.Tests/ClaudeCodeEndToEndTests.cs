@@ -166,6 +166,33 @@ public sealed class ClaudeCodeEndToEndTests : IAsyncLifetime
         Assert.Equal(("team-haiku", "upstream-haiku"), (record.RequestedModel, record.UpstreamModel));
     }
 
+    [Fact]
+    public async Task OverHttps_WithACertFromRelayCert_WorksOnceTrusted_AndIsRefusedBefore()
+    {
+        using var dir = new TempDirectory();
+        Assert.Equal(0, (await RelayProcess.RunAsync(dir.Path, "cert", "--host", "127.0.0.1")).ExitCode);
+        var config = new RelayConfig { Listen = ["https://127.0.0.1:0"], SourcePath = dir.File("relay.json") };
+        config.Tls = new TlsConfig { Certificate = "relay.crt", Key = "relay.key" };
+        config.Providers["up"] = new ProviderConfig { Type = "anthropic", BaseUrl = _upstream.BaseUrl, ApiKey = UpstreamKey };
+        config.Models["claude-*"] = new ModelConfig { Routes = ["up/upstream-any"] };
+        await using var https = await RelayTestServer.StartAsync(config);
+        using var home = new TempDirectory();
+        var setup = await RelayProcess.RunAsync(_work.Path, "setup", "claude-code", "--home", home.Path, "--url", https.BaseUrl, "--key", https.Key);
+        Assert.True(setup.ExitCode == 0, setup.Stderr);
+        _upstream.Handler = (ctx, _) => Responses.Stream(ctx, Responses.StreamEvents(["over ", "TLS"]));
+
+        var untrusted = await ClaudeCode.RunAsync(home.Path, _work.Path, "hello", ["--output-format", "json"]);
+        var trusted = await ClaudeCode.RunAsync(home.Path, _work.Path, "hello", ["--output-format", "json"],
+            extraEnvironment: new Dictionary<string, string> { ["NODE_EXTRA_CA_CERTS"] = dir.File("relay.crt") });
+
+        var refused = ClaudeCode.ParseResult(untrusted);
+        Assert.True((bool?)refused["is_error"], untrusted.ToString());
+        Assert.Contains("certificate", (string?)refused["result"], StringComparison.OrdinalIgnoreCase);
+        Assert.True(trusted.ExitCode == 0, trusted.ToString());
+        Assert.Equal("over TLS", (string?)ClaudeCode.ParseResult(trusted)["result"]);
+        Assert.Single(_upstream.Requests); // the refused attempt never got past the TLS handshake
+    }
+
     /// <summary>What the capture says Claude Code sends, and what Relay must have changed on the way.</summary>
     private static void AssertLooksLikeClaudeCode(CapturedRequest request)
     {

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Relay.Auth;
 using Relay.Clients;
 using Relay.Configuration;
@@ -14,6 +16,8 @@ namespace Relay.Cli;
 /// </remarks>
 internal static class SetupCommands
 {
+    private static readonly JsonSerializerOptions PrintOptions = new() { WriteIndented = true, Encoder = Protocol.Json.ProtocolJson.Encoder };
+
     public static Command Create()
     {
         var setup = new Command("setup", "Point Claude Code or Claude Desktop at Relay (or any Anthropic-compatible gateway).");
@@ -44,8 +48,8 @@ internal static class SetupCommands
             var local = LocalRelay.Load(parse.GetValue(config)!);
             var baseUrl = await ResolveUrlAsync(parse, parse.GetValue(url), local);
             var paths = ClaudeCodePaths.Resolve(parse.GetValue(home) is { } h ? Path.GetFullPath(h) : null, Environment.GetEnvironmentVariable);
-            var existing = JsonSettingsFile.Load(paths.SettingsFile).Root["env"] is System.Text.Json.Nodes.JsonObject currentEnv
-                && currentEnv["ANTHROPIC_AUTH_TOKEN"] is System.Text.Json.Nodes.JsonValue token && token.TryGetValue<string>(out var tokenText) ? tokenText : null;
+            var existing = JsonSettingsFile.Load(paths.SettingsFile).Root["env"] is JsonObject currentEnv
+                && currentEnv["ANTHROPIC_AUTH_TOKEN"] is JsonValue token && token.TryGetValue<string>(out var tokenText) ? tokenText : null;
             var credential = await ResolveKeyAsync(parse.GetValue(key), existing, local, "claude-code", dryRun, ct);
             if (parse.GetValue(timeout) is < 1 or > 86_400)
             {
@@ -72,13 +76,13 @@ internal static class SetupCommands
             if (dryRun)
             {
                 await output.WriteLineAsync($"# {paths.SettingsFile}: merged into \"env\" (other settings are kept)");
-                var env = new System.Text.Json.Nodes.JsonObject();
+                var env = new JsonObject();
                 foreach (var (name, value) in settings.Environment())
                 {
                     env[name] = value;
                 }
 
-                await output.WriteLineAsync(new System.Text.Json.Nodes.JsonObject { ["env"] = env }.ToJsonString(PrintOptions));
+                await output.WriteLineAsync(new JsonObject { ["env"] = env }.ToJsonString(PrintOptions));
                 await output.WriteLineAsync($"# {paths.GlobalConfigFile}: merged (skips the sign-in screen)");
                 await output.WriteLineAsync("""{ "hasCompletedOnboarding": true }""");
                 await output.WriteLineAsync("# or, for one shell session:");
@@ -188,8 +192,6 @@ internal static class SetupCommands
     {
         Description = $"The gateway key (default: the key already configured if it is still active, else a new Relay key named \"{keyName}\").",
     };
-
-    private static readonly System.Text.Json.JsonSerializerOptions PrintOptions = new() { WriteIndented = true, Encoder = Protocol.Json.ProtocolJson.Encoder };
 
     private static async Task<GatewayUrl> ResolveUrlAsync(ParseResult parse, string? given, LocalRelay local)
     {

@@ -155,15 +155,15 @@ internal sealed class GatewayDoctor(DoctorOptions options)
     private async Task<bool> CheckTlsAsync(Uri uri, IPAddress address, CancellationToken cancellationToken)
     {
         using var client = new TcpClient(address.AddressFamily);
-        await client.ConnectAsync(address, uri.Port, cancellationToken);
-        await using var ssl = new SslStream(client.GetStream());
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        handshake.CancelAfter(TimeSpan.FromSeconds(10));
         X509Certificate2? certificate = null;
         var errors = SslPolicyErrors.None;
         var chainProblems = new List<string>();
         try
         {
-            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            handshake.CancelAfter(TimeSpan.FromSeconds(10));
+            await client.ConnectAsync(address, uri.Port, handshake.Token);
+            await using var ssl = new SslStream(client.GetStream());
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
             {
                 TargetHost = uri.IdnHost,
@@ -176,7 +176,8 @@ internal sealed class GatewayDoctor(DoctorOptions options)
                 },
             }, handshake.Token);
         }
-        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             Unreachable("tls", "TLS", $"the TLS handshake failed: {ex.Message}",
                 $"make sure the gateway serves HTTPS on port {uri.Port} (if it speaks plain HTTP there, the URL should start with http://)");

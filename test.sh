@@ -9,16 +9,23 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
 
-# The Anthropic TypeScript SDK test (tests/sdk-js) needs node and npm; install Debian's only when they are missing.
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  if command -v apt-get >/dev/null; then
-    echo "test.sh: installing nodejs and npm (apt-get)" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-  else
-    echo "test.sh: node and npm are required for tests/sdk-js" >&2
-    exit 1
+# The end-to-end and SDK tests run real Node.js clients (Claude Code, @anthropic-ai/sdk), pinned in these folders.
+ensure_node_projects() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "test.sh: installing node and npm (apt-get)"
+    { [ "$(id -u)" -eq 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } \
+      || { echo "test.sh: node and npm are required (apt-get install nodejs npm)" >&2; exit 1; }
   fi
-fi
+  local dir
+  for dir in "$@"; do
+    # npm ci only when the installed tree is missing or older than the lock file.
+    if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+      echo "test.sh: npm ci in $dir"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+    fi
+  done
+}
+ensure_node_projects tests/claude-code tests/sdk-ts tests/sdk-js
 
 log=$(mktemp -t relay-test.XXXXXX)
 cleanup() { rm -f "$log"; }

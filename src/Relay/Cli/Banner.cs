@@ -1,4 +1,3 @@
-using System.Net;
 using Relay.Configuration;
 
 namespace Relay.Cli;
@@ -6,20 +5,15 @@ namespace Relay.Cli;
 /// <summary>What <c>relay serve</c> prints once listening: where, with which key, and how to connect clients.</summary>
 internal static class Banner
 {
-    public static async Task WriteAsync(TextWriter output, RelayConfig config, bool createdConfig, IReadOnlyList<string> addresses, string? newKey)
+    public static async Task WriteAsync(TextWriter output, RelayConfig config, bool createdConfig, IReadOnlyList<string> addresses, string? newKey,
+        IReadOnlyList<string> warnings)
     {
         var baseUrl = ClientBaseUrl(addresses.Count > 0 ? addresses[0] : config.Listen[0]) + config.BasePath;
         await output.WriteLineAsync($"Relay {typeof(Banner).Assembly.GetName().Version?.ToString(3)} is listening on {string.Join(", ", addresses)}{config.BasePath}");
         await output.WriteLineAsync($"  config:   {config.SourcePath}{(createdConfig ? "  (created with the built-in demo provider)" : "")}");
         await output.WriteLineAsync($"  database: {config.DatabasePath}");
         await output.WriteLineAsync($"  models:   {string.Join(", ", config.Models.Keys)}");
-        foreach (var address in addresses)
-        {
-            if (Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme == "http" && !IsLoopback(uri.Host))
-            {
-                await output.WriteLineAsync($"  warning:  {address} is plain HTTP on a non-loopback address: Claude Desktop refuses it, and keys cross the network unencrypted.");
-            }
-        }
+        await WriteWarningsAsync(output, warnings);
 
         await output.WriteLineAsync();
         if (newKey is not null)
@@ -40,6 +34,14 @@ internal static class Banner
         await output.WriteLineAsync("Press Ctrl+C to stop.");
     }
 
+    public static async Task WriteWarningsAsync(TextWriter output, IEnumerable<string> warnings)
+    {
+        foreach (var warning in warnings)
+        {
+            await output.WriteLineAsync($"  warning:  {warning}");
+        }
+    }
+
     /// <summary>The URL a client on this machine should use: wildcard hosts become 127.0.0.1.</summary>
     public static string ClientBaseUrl(string address)
     {
@@ -49,7 +51,4 @@ internal static class Banner
             .Replace("://*", "://127.0.0.1", StringComparison.Ordinal);
         return url.TrimEnd('/');
     }
-
-    public static bool IsLoopback(string host) =>
-        host is "localhost" or "127.0.0.1" or "[::1]" || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 }

@@ -49,7 +49,8 @@ internal static class ServeCommand
         await using var app = RelayApp.Build(config, store);
         await app.StartAsync(cancellationToken);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
-        await Banner.WriteAsync(output, config, created, addresses, newKey);
+        var warnings = StartupWarnings.For(config, addresses, await store.CountActiveKeysAsync(cancellationToken), TimeProvider.System);
+        await Banner.WriteAsync(output, config, created, addresses, newKey, warnings);
         await app.WaitForShutdownAsync(CancellationToken.None);
         return 0;
     }

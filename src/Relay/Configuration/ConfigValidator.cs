@@ -24,16 +24,22 @@ internal static class ConfigValidator
             var key = config.Listen.Count == 1 ? "listen" : $"listen[{i}]";
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
-                Fail(key, $"'{url}' is not an http:// URL such as \"http://127.0.0.1:8787\".");
+                Fail(key, $"'{url}' is not an http:// or https:// URL such as \"http://127.0.0.1:8787\".");
             }
-            else if (uri.Scheme == "https")
+            else if (uri.Scheme == "https" && config.Tls is null)
             {
-                Fail(key, "https:// listening is not supported yet; listen on http:// on loopback.");
+                Fail(key, $"'{url}' is https:// and needs a certificate: add \"tls\": {{ \"certificate\": \"relay.crt\", \"key\": \"relay.key\" }} "
+                    + "(or { \"pfx\": \"relay.pfx\" }); `relay cert` makes a self-signed one for testing.");
             }
             else if (uri.AbsolutePath != "/")
             {
                 Fail(key, $"'{url}' has a path; put path prefixes in \"basePath\" instead.");
             }
+        }
+
+        if (config.Tls is { } tls)
+        {
+            ValidateTls(config, tls, fileName, Fail);
         }
 
         if (config.BasePath.Length > 0 && (!config.BasePath.StartsWith('/') || config.BasePath.EndsWith('/') || config.BasePath.Contains("//", StringComparison.Ordinal)))
@@ -153,6 +159,33 @@ internal static class ConfigValidator
                 Fail($"{key}.family", $"'{model.Family}' is not one of {string.Join(", ", Families)}.");
             }
         }
+    }
+
+    private static void ValidateTls(RelayConfig config, TlsConfig tls, string fileName, Action<string, string> fail)
+    {
+        if (!config.Listen.Any(l => l.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
+        {
+            fail("tls", "is set, but no listen URL is https://; use one such as \"https://0.0.0.0:8443\", or remove \"tls\".");
+        }
+
+        var pem = tls.Certificate is not null || tls.Key is not null;
+        if (pem == (tls.Pfx is not null))
+        {
+            fail("tls", "give either \"certificate\" and \"key\" (PEM files) or \"pfx\" (with \"password\" if it has one).");
+        }
+
+        if (pem && (string.IsNullOrWhiteSpace(tls.Certificate) || string.IsNullOrWhiteSpace(tls.Key)))
+        {
+            fail(tls.Certificate is null ? "tls.certificate" : "tls.key", "PEM needs both \"certificate\" and \"key\".");
+        }
+
+        if (pem && tls.Password is not null)
+        {
+            fail("tls.password", "applies to \"pfx\" only; PEM keys must be unencrypted.");
+        }
+
+        // Load it now, so a wrong path or a mismatched key is a config error naming the key, not a failed start.
+        using var certificate = Tls.TlsCertificateLoader.Load(config, fileName);
     }
 
     private static void ValidateProvider(string name, ProviderConfig provider, Action<string, string> fail)

@@ -22,6 +22,9 @@ internal sealed class RelayConfig
     [JsonPropertyName("maxRequestBodyMB")]
     public int MaxRequestBodyMB { get; set; } = 32;
 
+    /// <summary>The certificate for <c>https://</c> listen URLs.</summary>
+    public TlsConfig? Tls { get; set; }
+
     public Dictionary<string, ProviderConfig> Providers { get; set; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, ModelConfig> Models { get; set; } = new(StringComparer.Ordinal);
@@ -39,10 +42,34 @@ internal sealed class RelayConfig
     [JsonIgnore]
     public string? SourcePath { get; set; }
 
+    /// <summary>Set by <c>relay bridge</c> only (not a file setting): the provider that gets every request with the
+    /// client's own credential and answers <c>/v1/models</c> too; Relay then checks no keys itself.</summary>
+    [JsonIgnore]
+    public string? BridgeProvider { get; set; }
+
     /// <summary>The database path made absolute against the config file's folder.</summary>
     [JsonIgnore]
-    public string DatabasePath =>
-        Path.GetFullPath(Database, SourcePath is null ? Environment.CurrentDirectory : Path.GetDirectoryName(Path.GetFullPath(SourcePath))!);
+    public string DatabasePath => ResolvePath(Database);
+
+    /// <summary>A path from the file made absolute against the config file's folder.</summary>
+    public string ResolvePath(string path) =>
+        Path.GetFullPath(path, SourcePath is null ? Environment.CurrentDirectory : Path.GetDirectoryName(Path.GetFullPath(SourcePath))!);
+}
+
+/// <summary>The server certificate under <c>tls</c>: a PEM certificate and key, or a PFX (PKCS#12) file.</summary>
+internal sealed class TlsConfig
+{
+    /// <summary>A PEM certificate file; intermediate certificates may follow the server's own in the same file.</summary>
+    public string? Certificate { get; set; }
+
+    /// <summary>The PEM private key for <see cref="Certificate"/> (PKCS#8, RSA or EC; unencrypted).</summary>
+    public string? Key { get; set; }
+
+    /// <summary>A PFX / PKCS#12 file holding the certificate and its key.</summary>
+    public string? Pfx { get; set; }
+
+    /// <summary>The PFX password, usually <c>${ENV_VAR}</c>.</summary>
+    public string? Password { get; set; }
 }
 
 /// <summary>One upstream provider under <c>providers</c>.</summary>

@@ -63,11 +63,13 @@ internal sealed class MessagesHandler(
     private async Task ProcessAsync(HttpContext context, MessagesEndpointKind endpoint, RequestTiming timing, Outcome outcome)
     {
         var aborted = context.RequestAborted;
-        var auth = await authenticator.AuthenticateAsync(context.Request.Headers, aborted);
+        // A bridge has no keys of its own: every request goes on with the client's credential, for the remote to check.
+        var bridged = config.BridgeProvider is not null;
+        var auth = bridged ? default : await authenticator.AuthenticateAsync(context.Request.Headers, aborted);
         outcome.Key = auth.Key;
 
         // Without a key match, only a provider that authenticates clients itself can still take the request.
-        if (auth.Key is null && !(auth.Foreign && upstreams.AnyForwardsClientCredentials))
+        if (!bridged && auth.Key is null && !(auth.Foreign && upstreams.AnyForwardsClientCredentials))
         {
             await FailAsync(context, outcome, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey());
             return;
@@ -101,7 +103,7 @@ internal sealed class MessagesHandler(
 
             outcome.RouteRule = rule;
             outcome.Provider = model.Routes[0].Provider;
-            outcome.UpstreamModel = model.Routes[0].UpstreamModel;
+            outcome.UpstreamModel = model.Routes[0].PassesModelThrough ? info.Model : model.Routes[0].UpstreamModel;
 
             // A client without a Relay key may only use routes whose provider authenticates it itself.
             if (auth.Key is null && !model.Routes.All(r => upstreams[r.Provider].ForwardsClientCredentials))
@@ -119,7 +121,7 @@ internal sealed class MessagesHandler(
             if (result.LastRoute is { } route)
             {
                 outcome.Provider = route.Provider;
-                outcome.UpstreamModel = route.UpstreamModel;
+                outcome.UpstreamModel = route.PassesModelThrough ? info.Model : route.UpstreamModel;
             }
         }
     }

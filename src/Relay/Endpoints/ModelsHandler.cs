@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
 using Relay.Auth;
+using Relay.Configuration;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Json;
 using Relay.Routing;
+using Relay.Upstreams;
 
 namespace Relay.Endpoints;
 
@@ -20,11 +22,17 @@ internal sealed class ModelsHandler
     private readonly ModelCatalog _catalog;
     private readonly ModelInfo[] _models;
     private readonly string _createdAt;
+    private readonly AnthropicUpstream? _bridge;
+    private readonly ILogger<ModelsHandler> _logger;
 
-    public ModelsHandler(ClientAuthenticator authenticator, ModelCatalog catalog, TimeProvider time)
+    public ModelsHandler(ClientAuthenticator authenticator, ModelCatalog catalog, TimeProvider time, RelayConfig config, UpstreamRegistry upstreams,
+        ILogger<ModelsHandler> logger)
     {
         _authenticator = authenticator;
         _catalog = catalog;
+        _logger = logger;
+        // A bridge lists what the remote lists: its own catalog is a single "*" and says nothing.
+        _bridge = config.BridgeProvider is { } provider ? upstreams[provider] as AnthropicUpstream : null;
         _createdAt = time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         var seenFamilies = new HashSet<string>(StringComparer.Ordinal);
         _models = catalog.Listed.Select(entry => Describe(entry, entry.Family is { } f && seenFamilies.Add(f))).ToArray();
@@ -41,6 +49,12 @@ internal sealed class ModelsHandler
 
     public async Task ListAsync(HttpContext context)
     {
+        if (_bridge is not null)
+        {
+            await ForwardAsync(context, "/v1/models");
+            return;
+        }
+
         if (await AuthenticateAsync(context) is { } authError)
         {
             await ErrorResponses.WriteAsync(context, authError);
@@ -88,6 +102,12 @@ internal sealed class ModelsHandler
 
     public async Task GetAsync(HttpContext context)
     {
+        if (_bridge is not null)
+        {
+            await ForwardAsync(context, "/v1/models/" + Uri.EscapeDataString((string)context.Request.RouteValues["id"]!));
+            return;
+        }
+
         if (await AuthenticateAsync(context) is { } authError)
         {
             await ErrorResponses.WriteAsync(context, authError);
@@ -110,6 +130,20 @@ internal sealed class ModelsHandler
 
         context.Response.ContentType = "application/json";
         await JsonSerializer.SerializeAsync(context.Response.Body, model, ProtocolJson.Context.ModelInfo, context.RequestAborted);
+    }
+
+    private async Task ForwardAsync(HttpContext context, string path)
+    {
+        var timing = new RequestTiming();
+        var status = 499;
+        try
+        {
+            status = await _bridge!.ForwardGetAsync(context, path, context.RequestAborted);
+        }
+        finally
+        {
+            Log.Forwarded(_logger, context.TraceIdentifier, "GET", path, _bridge!.Name, status, timing.ElapsedMs);
+        }
     }
 
     private async Task<RelayError?> AuthenticateAsync(HttpContext context)

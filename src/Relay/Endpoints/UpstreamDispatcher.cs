@@ -112,10 +112,26 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
     private async Task<UpstreamResult> SendOnceAsync(HttpContext context, MessagesEndpointKind endpoint, ReadOnlyMemory<byte> body,
         MessagesRequestInfo info, RouteTarget route, bool clientUsedRelayKey, RequestTiming timing, CancellationToken cancellationToken)
     {
-        // Each route has its own upstream model name, and may cap max_tokens at what that model accepts.
+        // Each route has its own upstream model name, and may cap max_tokens at what that model accepts;
+        // provider/* keeps the client's model, and then the client's bytes go as they are.
         var maxTokensToken = route.MaxTokens is { } cap && info.MaxTokens > cap ? ModelNameRewriter.EncodeNumber(cap) : [];
-        using var rewritten = new PooledByteBuffer(ModelNameRewriter.RewrittenLength(body.Length, info, route.UpstreamModelToken, maxTokensToken));
-        var length = ModelNameRewriter.Rewrite(body.Span, info, route.UpstreamModelToken, maxTokensToken, rewritten.GetMemory(0).Span);
+        if (route.PassesModelThrough && maxTokensToken.Length == 0)
+        {
+            return await upstreams[route.Provider].SendAsync(new UpstreamRequest
+            {
+                Context = context,
+                Endpoint = endpoint,
+                Body = body,
+                Info = info,
+                Target = route,
+                ClientUsedRelayKey = clientUsedRelayKey,
+                Timing = timing,
+            }, cancellationToken);
+        }
+
+        var modelToken = route.PassesModelThrough ? body.Span[info.ModelTokenStart..info.ModelTokenEnd].ToArray() : route.UpstreamModelToken;
+        using var rewritten = new PooledByteBuffer(ModelNameRewriter.RewrittenLength(body.Length, info, modelToken, maxTokensToken));
+        var length = ModelNameRewriter.Rewrite(body.Span, info, modelToken, maxTokensToken, rewritten.GetMemory(0).Span);
         rewritten.Advance(length);
 
         return await upstreams[route.Provider].SendAsync(new UpstreamRequest

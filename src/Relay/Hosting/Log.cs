@@ -22,6 +22,9 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Warning, "Provider {Provider} is {State}: {Reason}")]
     public static partial void ProviderHealthChanged(ILogger logger, string provider, string state, string reason);
 
+    [LoggerMessage(8, LogLevel.Information, "{RequestId} {Method} {Path} -> {Provider} {Status} {DurationMs:F0} ms")]
+    public static partial void Forwarded(ILogger logger, string requestId, string method, string path, string provider, int status, double durationMs);
+
     [LoggerMessage(6, LogLevel.Warning, "{RequestId} provider {Provider} stream broke after it began: {Reason}")]
     public static partial void StreamBroken(ILogger logger, string requestId, string provider, string reason);
 

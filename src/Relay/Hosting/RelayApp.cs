@@ -6,6 +6,7 @@ using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Routing;
 using Relay.Storage;
+using Relay.Tls;
 using Relay.Upstreams;
 using Relay.Usage;
 
@@ -23,10 +24,22 @@ internal static class RelayApp
         });
 
         builder.WebHost.UseUrls([.. config.Listen]);
+        // Loaded once here; the validator has already checked that it loads.
+        var certificate = config.Tls is null ? null : TlsCertificateLoader.Load(config, config.SourcePath ?? "relay.json");
+        if (certificate is not null)
+        {
+            // The slim builder leaves HTTPS out unless asked for, which keeps plain-HTTP start-up lean.
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = config.MaxRequestBodyMB * 1024L * 1024L;
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
         });
 
         builder.Logging.ClearProviders();

@@ -4,18 +4,27 @@ using Relay.Protocol.Anthropic;
 namespace Relay.Routing;
 
 /// <summary>One <c>provider/upstream-model</c> route, with the model pre-encoded for splicing into request bodies.</summary>
+/// <remarks>The upstream model <c>*</c> (<c>provider/*</c>) means "the model the client asked for": the body is sent
+/// without rewriting, byte for byte, which is what a bridge to another gateway needs.</remarks>
 internal sealed class RouteTarget
 {
+    /// <summary>The upstream-model value that sends the client's own model name.</summary>
+    public const string ClientModel = "*";
+
     public RouteTarget(string provider, string upstreamModel, int? weight = null, int? maxTokens = null, int? timeoutSeconds = null)
     {
         Provider = provider;
         UpstreamModel = upstreamModel;
-        UpstreamModelToken = ModelNameRewriter.EncodeToken(upstreamModel);
+        PassesModelThrough = upstreamModel == ClientModel;
+        UpstreamModelToken = PassesModelThrough ? [] : ModelNameRewriter.EncodeToken(upstreamModel);
         Weight = weight;
         MaxTokens = maxTokens;
         TimeoutSeconds = timeoutSeconds;
         Key = $"{provider}/{upstreamModel}";
     }
+
+    /// <summary>True for <c>provider/*</c>: the request keeps the model name the client sent.</summary>
+    public bool PassesModelThrough { get; }
 
     /// <summary>"provider/model": identifies the route's health across every model name that uses it.</summary>
     public string Key { get; }

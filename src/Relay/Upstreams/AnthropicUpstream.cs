@@ -42,10 +42,12 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     private readonly KeyValuePair<string, string>[] _extraHeaders;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly bool _isBridge;
 
-    public AnthropicUpstream(string name, ProviderConfig config, TimeProvider time, ILogger logger)
+    public AnthropicUpstream(string name, ProviderConfig config, TimeProvider time, ILogger logger, bool isBridge = false)
     {
         Name = name;
+        _isBridge = isBridge;
         _time = time;
         _logger = logger;
         ForwardsClientCredentials = string.Equals(config.ApiKey, RelayDefaults.PassthroughKey, StringComparison.Ordinal);
@@ -159,13 +161,20 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
             message.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
         }
 
+        AddCredentials(clientHeaders, message, request.ClientUsedRelayKey);
+        return message;
+    }
+
+    /// <summary>The provider's key, or for <c>passthrough</c> the client's own; then the configured extra headers.</summary>
+    private void AddCredentials(IHeaderDictionary clientHeaders, HttpRequestMessage message, bool clientUsedRelayKey)
+    {
         if (ForwardsClientCredentials)
         {
             // The upstream authenticates the client; a Relay key, though, is Relay's secret and never leaves it.
-            if (!request.ClientUsedRelayKey)
+            if (!clientUsedRelayKey)
             {
-                CopyIfPresent(clientHeaders, message, "x-api-key");
-                CopyIfPresent(clientHeaders, message, "authorization");
+                CopyIfPresent(clientHeaders, message, "x-api-key", _isBridge);
+                CopyIfPresent(clientHeaders, message, "authorization", _isBridge);
             }
         }
         else
@@ -178,8 +187,49 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
             message.Headers.Remove(name);
             message.Headers.TryAddWithoutValidation(name, value);
         }
+    }
 
-        return message;
+    /// <summary>
+    /// Forwards a <c>GET</c> (model discovery) to the same path under the provider's root, with the client's query and
+    /// credentials, and copies the answer back; the bridge serves <c>/v1/models</c> this way, so Claude Desktop's
+    /// discovery sees the remote gateway's own list.
+    /// </summary>
+    /// <returns>The status the client got.</returns>
+    public async Task<int> ForwardGetAsync(HttpContext context, string relativePath, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(_root + relativePath + context.Request.QueryString));
+        ForwardedHeaders.CopyRequestHeaders(context.Request.Headers, message);
+        AddCredentials(context.Request.Headers, message, clientUsedRelayKey: false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Claude Code gives discovery 3 s and Desktop 10 s; a slow list must not hold them for the full message timeout.
+        timeout.CancelAfter(TimeSpan.FromSeconds(Math.Min(30, _firstByteTimeout.TotalSeconds)));
+        HttpResponseMessage response;
+        try
+        {
+            response = await _invoker.SendAsync(message, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var error = RelayError.UpstreamTimeout(Name, (int)Math.Min(30, _firstByteTimeout.TotalSeconds));
+            await ErrorResponses.WriteAsync(context, error);
+            return error.Status;
+        }
+        catch (HttpRequestException ex)
+        {
+            Log.UpstreamFailed(_logger, context.TraceIdentifier, Name, Describe(ex));
+            var error = RelayError.Unreachable(Name, Describe(ex));
+            await ErrorResponses.WriteAsync(context, error);
+            return error.Status;
+        }
+
+        using (response)
+        {
+            context.Response.StatusCode = (int)response.StatusCode;
+            ForwardedHeaders.CopyResponseHeaders(response, context.Response);
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            await body.CopyToAsync(context.Response.Body, cancellationToken);
+            return (int)response.StatusCode;
+        }
     }
 
     private void AddProviderKey(HttpRequestMessage message)
@@ -200,10 +250,11 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     }
 
     /// <summary>Copies a client credential header, unless it carries a Relay key: a client may send its provider key in
-    /// one header and its Relay key in the other, and only the first may leave Relay.</summary>
-    private static void CopyIfPresent(IHeaderDictionary from, HttpRequestMessage to, string name)
+    /// one header and its Relay key in the other, and only the first may leave Relay. A bridge issues no keys of its
+    /// own, so a Relay-shaped key reaching it belongs to the remote (another Relay) and is forwarded.</summary>
+    private static void CopyIfPresent(IHeaderDictionary from, HttpRequestMessage to, string name, bool isBridge)
     {
-        if (from.TryGetValue(name, out var values) && !values.Any(v => v is not null && v.Contains(ApiKeys.Prefix, StringComparison.Ordinal)))
+        if (from.TryGetValue(name, out var values) && (isBridge || !values.Any(v => v is not null && v.Contains(ApiKeys.Prefix, StringComparison.Ordinal))))
         {
             to.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
         }

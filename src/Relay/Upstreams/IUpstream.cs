@@ -28,7 +28,7 @@ internal sealed class UpstreamRequest
 
     public required MessagesEndpointKind Endpoint { get; init; }
 
-    /// <summary>The client's body with the model already rewritten to <see cref="Target"/>'s.</summary>
+    /// <summary>The client's body with the model already rewritten to <see cref="Target"/>'s (unchanged for <c>provider/*</c>).</summary>
     public required ReadOnlyMemory<byte> Body { get; init; }
 
     public required MessagesRequestInfo Info { get; init; }

@@ -15,7 +15,7 @@ internal sealed class UpstreamRegistry : IDisposable
         {
             _upstreams[name] = provider.Type switch
             {
-                "anthropic" => new AnthropicUpstream(name, provider, time, logger),
+                "anthropic" => new AnthropicUpstream(name, provider, time, logger, isBridge: config.BridgeProvider == name),
                 "openai" => new OpenAIUpstream(name, provider, time, logger),
                 "mock" => new MockUpstream(name, provider),
                 _ => throw new InvalidOperationException($"Provider type '{provider.Type}' has no implementation."),

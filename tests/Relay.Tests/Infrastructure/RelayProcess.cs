@@ -44,7 +44,10 @@ public sealed class RelayProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static RelayProcess Start(string workingDirectory, params string[] args)
+    public static RelayProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    /// <param name="environment">Variables to set (or, with a null value, remove) for the child.</param>
+    public static RelayProcess Start(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -61,13 +64,29 @@ public sealed class RelayProcess : IAsyncDisposable
         }
 
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
         return new RelayProcess(Process.Start(start)!);
     }
 
     /// <summary>Runs a relay command to completion.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, params string[] args) =>
+        RunAsync(workingDirectory, null, args);
+
+    /// <summary>Runs a relay command to completion with extra environment variables.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
-        await using var process = Start(workingDirectory, args);
+        await using var process = Start(workingDirectory, environment, args);
         var exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
         return (exit, process.Stdout, process.Stderr);
     }

@@ -40,6 +40,18 @@ public sealed class RelayTestServer : IAsyncDisposable
 
     internal RelayConfig Config { get; }
 
+    /// <summary>The server's own temp folder (its relay.db lives here).</summary>
+    public string Directory => _directory;
+
+    /// <summary>Writes the config as the relay.json it came from, so CLI commands (setup, keys) can read it and
+    /// share the server's database.</summary>
+    public string WriteConfigFile()
+    {
+        var path = Config.SourcePath!;
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(Config, ConfigJsonContext.Default.RelayConfig));
+        return path;
+    }
+
     /// <summary>A client that sends <see cref="Key"/> as x-api-key.</summary>
     public HttpClient Client { get; }
 
@@ -61,7 +73,7 @@ public sealed class RelayTestServer : IAsyncDisposable
     internal static async Task<RelayTestServer> StartAsync(RelayConfig config, Action<WebApplicationBuilder>? customize = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "relay-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
+        System.IO.Directory.CreateDirectory(directory);
         config.SourcePath ??= Path.Combine(directory, "relay.json");
         ConfigValidator.Validate(config, "test config");
 
@@ -130,7 +142,7 @@ public sealed class RelayTestServer : IAsyncDisposable
         await Store.DisposeAsync();
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            System.IO.Directory.Delete(_directory, recursive: true);
         }
         catch (IOException)
         {

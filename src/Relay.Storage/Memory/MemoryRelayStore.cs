@@ -1,0 +1,127 @@
+namespace Relay.Storage.Memory;
+
+/// <summary>
+/// A store that keeps everything in this process and forgets it on exit. <c>relay bridge</c> uses it: a bridge
+/// issues no keys (the remote gateway checks them) and leaves usage accounting to the remote, so it writes no files.
+/// </summary>
+/// <remarks>Thread-safe. Keeps the most recent <see cref="Capacity"/> usage records.</remarks>
+public sealed class MemoryRelayStore : IRelayStore
+{
+    public const int Capacity = 10_000;
+
+    private readonly Lock _lock = new();
+    private readonly List<(ApiKeyInfo Info, byte[] Hash)> _keys = [];
+    private readonly LinkedList<UsageRecord> _usage = new();
+
+    public string Description => "memory (nothing is written to disk)";
+
+    public event Action? KeysChanged;
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<ApiKeyInfo> CreateKeyAsync(string name, byte[] keyHash, string displayPrefix, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_keys.Any(k => k.Info.Name == name && k.Info.RevokedAt is null))
+            {
+                throw new DuplicateKeyNameException(name);
+            }
+
+            var info = new ApiKeyInfo(_keys.Count + 1, name, displayPrefix, DateTimeOffset.UtcNow, null, null);
+            _keys.Add((info, keyHash));
+            return Task.FromResult(info);
+        }
+    }
+
+    public Task<StoredApiKey?> FindActiveKeyAsync(byte[] keyHash, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var match = _keys.FirstOrDefault(k => k.Info.RevokedAt is null && k.Hash.AsSpan().SequenceEqual(keyHash));
+            return Task.FromResult(match.Info is null ? null : new StoredApiKey(match.Info.Id, match.Info.Name, match.Hash));
+        }
+    }
+
+    public Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(bool includeRevoked, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<ApiKeyInfo>>(_keys.Select(k => k.Info).Where(k => includeRevoked || k.RevokedAt is null).ToList());
+        }
+    }
+
+    public Task<bool> RevokeKeyAsync(string name, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var index = _keys.FindIndex(k => k.Info.Name == name && k.Info.RevokedAt is null);
+            if (index < 0)
+            {
+                return Task.FromResult(false);
+            }
+
+            _keys[index] = (_keys[index].Info with { RevokedAt = DateTimeOffset.UtcNow }, _keys[index].Hash);
+        }
+
+        KeysChanged?.Invoke();
+        return Task.FromResult(true);
+    }
+
+    public Task<int> CountActiveKeysAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_keys.Count(k => k.Info.RevokedAt is null));
+        }
+    }
+
+    public Task AppendUsageAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            foreach (var record in records)
+            {
+                _usage.AddFirst(record);
+                if (_usage.Count > Capacity)
+                {
+                    _usage.RemoveLast();
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<UsageReport> GetUsageReportAsync(DateTimeOffset? since, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var records = _usage.Where(r => since is null || r.Timestamp >= since).ToList();
+            return Task.FromResult(new UsageReport(
+                Sum(records, r => r.KeyName ?? "(no key)"),
+                Sum(records, r => r.RequestedModel ?? "(none)"),
+                Total("total", records)));
+        }
+    }
+
+    public Task<IReadOnlyList<UsageRecord>> GetRecentUsageAsync(int limit, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<UsageRecord>>(_usage.Take(limit).ToList());
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static List<UsageTotals> Sum(List<UsageRecord> records, Func<UsageRecord, string> group) =>
+        records.GroupBy(group).Select(g => Total(g.Key, g)).OrderByDescending(t => t.InputTokens + t.OutputTokens).ToList();
+
+    private static UsageTotals Total(string group, IEnumerable<UsageRecord> records)
+    {
+        var list = records as IReadOnlyCollection<UsageRecord> ?? records.ToList();
+        return new UsageTotals(group, list.Count, list.Count(r => r.Status >= 400), list.Sum(r => r.InputTokens), list.Sum(r => r.OutputTokens),
+            list.Sum(r => r.CacheCreationInputTokens), list.Sum(r => r.CacheReadInputTokens));
+    }
+}

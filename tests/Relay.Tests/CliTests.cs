@@ -91,6 +91,21 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public async Task Serve_PortAlreadyTaken_SaysSoWithoutAStackTrace()
+    {
+        using var dir = new TempDirectory();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (exit, _, stderr) = await RelayProcess.RunAsync(dir.Path, "serve", "--listen", $"http://127.0.0.1:{port}");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("relay: cannot listen", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Keys_CreateListRevoke()
     {
         using var dir = new TempDirectory();

@@ -38,5 +38,11 @@ internal static class CliOptions
             await error.WriteLineAsync($"relay: invalid configuration: {ex.Message}");
             return 2;
         }
+        catch (IOException ex) when (ex.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
+        {
+            // Kestrel's "Failed to bind to address …: address already in use": a message, not a stack trace.
+            await error.WriteLineAsync($"relay: cannot listen: {ex.Message} Is another Relay (or another program) using that port? Use --listen to pick another.");
+            return 1;
+        }
     }
 }

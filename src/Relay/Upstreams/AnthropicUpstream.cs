@@ -312,9 +312,10 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         string? brokenReason = null;
         try
         {
-            await response.StartAsync(cancellationToken);
             if (scanner is not null)
             {
+                // A stream's headers go out at once; a JSON body's go out with its first bytes, in one write.
+                await response.StartAsync(cancellationToken);
                 pings = SendPingsAsync(response, scanner, writeLock, () => Volatile.Read(ref lastWrite), stopPings.Token);
             }
 

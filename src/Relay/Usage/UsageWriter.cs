@@ -6,6 +6,7 @@ namespace Relay.Usage;
 internal sealed class UsageWriter(UsageQueue queue, IUsageStore store, ILogger<UsageWriter> logger) : IHostedService
 {
     private const int MaxBatch = 512;
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(50);
     private Task? _loop;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -30,6 +31,12 @@ internal sealed class UsageWriter(UsageQueue queue, IUsageStore store, ILogger<U
         var reader = queue.Reader;
         while (await reader.WaitToReadAsync())
         {
+            // Let a batch gather: one transaction per 50 ms under load instead of one per request.
+            if (!reader.Completion.IsCompleted && reader.Count < MaxBatch)
+            {
+                await Task.WhenAny(reader.Completion, Task.Delay(BatchWindow));
+            }
+
             while (batch.Count < MaxBatch && reader.TryRead(out var record))
             {
                 batch.Add(record);

@@ -57,23 +57,13 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         _firstByteTimeout = TimeSpan.FromSeconds(config.TimeoutSeconds ?? RelayDefaults.TimeoutSeconds);
         _idleTimeout = TimeSpan.FromSeconds(config.IdleTimeoutSeconds ?? RelayDefaults.IdleTimeoutSeconds);
         _totalTimeout = TimeSpan.FromSeconds(config.TotalTimeoutSeconds ?? RelayDefaults.TotalTimeoutSeconds);
-        // Claude Code gives up on a stream after 300 s of silence; a ping every 15 s keeps it (and proxies) waiting.
-        _pingInterval = TimeSpan.FromSeconds(config.PingIntervalSeconds ?? 15);
+        _pingInterval = UpstreamConnections.PingInterval(config);
 
         _root = BaseUrlRoot(config.BaseUrl!);
         _messagesUri = new Uri(_root + "/v1/messages");
         _countTokensUri = new Uri(_root + "/v1/messages/count_tokens");
 
-        _invoker = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ConnectTimeout = TimeSpan.FromSeconds(config.ConnectTimeoutSeconds ?? RelayDefaults.ConnectTimeoutSeconds),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
-            EnableMultipleHttp2Connections = true,
-        }, disposeHandler: true);
+        _invoker = UpstreamConnections.CreateInvoker(config);
     }
 
     public string Name { get; }

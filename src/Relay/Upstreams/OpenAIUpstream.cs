@@ -56,19 +56,10 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         _timeout = TimeSpan.FromSeconds(config.TimeoutSeconds ?? RelayDefaults.TimeoutSeconds);
         _idleTimeout = TimeSpan.FromSeconds(config.IdleTimeoutSeconds ?? RelayDefaults.IdleTimeoutSeconds);
         _totalTimeout = TimeSpan.FromSeconds(config.TotalTimeoutSeconds ?? RelayDefaults.TotalTimeoutSeconds);
-        _pingInterval = TimeSpan.FromSeconds(config.PingIntervalSeconds ?? 15);
+        _pingInterval = UpstreamConnections.PingInterval(config);
         _models = new OpenAIModelOptions(config);
         _chatUri = ChatCompletionsUri(config.BaseUrl!);
-        _invoker = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ConnectTimeout = TimeSpan.FromSeconds(config.ConnectTimeoutSeconds ?? RelayDefaults.ConnectTimeoutSeconds),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
-            EnableMultipleHttp2Connections = true,
-        }, disposeHandler: true);
+        _invoker = UpstreamConnections.CreateInvoker(config);
     }
 
     public string Name { get; }

@@ -17,7 +17,8 @@ internal static class DefaultConfigFile
           // SQLite file for API keys and usage records.
           "database": "relay.db",
 
-          // Upstream providers. Types: "anthropic" (an Anthropic-compatible endpoint, forwarded faithfully) and
+          // Upstream providers. Types: "anthropic" (an Anthropic-compatible endpoint, forwarded faithfully),
+          // "openai" (a Chat Completions endpoint, translated; "preset" names its family) and
           // "mock" (built in, answers offline; good for checking a setup).
           "providers": {
             "demo": { "type": "mock" }
@@ -28,12 +29,15 @@ internal static class DefaultConfigFile
             // "kimi":      { "type": "anthropic", "baseUrl": "https://api.moonshot.cn/anthropic", "apiKey": "${MOONSHOT_API_KEY}" },
             // "glm":       { "type": "anthropic", "baseUrl": "https://open.bigmodel.cn/api/anthropic", "apiKey": "${ZHIPU_API_KEY}", "authScheme": "bearer" },
             // "minimax":   { "type": "anthropic", "baseUrl": "https://api.minimaxi.com/anthropic", "apiKey": "${MINIMAX_API_KEY}" },
+            // "openrouter": { "type": "openai", "preset": "openrouter", "baseUrl": "https://openrouter.ai/api/v1", "apiKey": "${OPENROUTER_API_KEY}" },
+            // "ollama":     { "type": "openai", "preset": "ollama", "baseUrl": "http://127.0.0.1:11434/v1" },
             // A plain-HTTP gateway that already has its own keys: forward each client's key as it came.
             // "mybridge":  { "type": "anthropic", "baseUrl": "http://gateway.example:3000", "apiKey": "passthrough" }
           },
 
-          // The model names clients send, mapped to "provider/upstream-model" routes. Exact names win over
-          // "*" patterns; a "[1m]" suffix is ignored for routing. "family" lets Claude Desktop place the name.
+          // The model names clients send, mapped to "provider/upstream-model" routes: a fallback chain, tried in
+          // order when a provider fails (docs/routing.md). Exact names win over "*" patterns; a "[1m]" suffix is
+          // ignored for routing. "family" lets Claude Desktop place the name.
           "models": {
             "claude-opus-4-7":   { "routes": ["demo/echo"], "family": "opus" },
             "claude-sonnet-4-6": { "routes": ["demo/echo"], "family": "sonnet" },

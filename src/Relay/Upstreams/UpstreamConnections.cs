@@ -1,0 +1,24 @@
+using System.Net;
+using Relay.Configuration;
+
+namespace Relay.Upstreams;
+
+/// <summary>The connection pool each provider gets: YARP's forwarding discipline (no redirects, no cookies, no
+/// automatic decompression, so bytes pass as sent) and a bounded connection lifetime so DNS changes are noticed.</summary>
+internal static class UpstreamConnections
+{
+    public static HttpMessageInvoker CreateInvoker(ProviderConfig config) => new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        ConnectTimeout = TimeSpan.FromSeconds(config.ConnectTimeoutSeconds ?? RelayDefaults.ConnectTimeoutSeconds),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+        EnableMultipleHttp2Connections = true,
+    }, disposeHandler: true);
+
+    /// <summary>One Anthropic <c>ping</c> event; Claude Code gives up on a stream after 300 s of silence, so a ping
+    /// every <c>pingIntervalSeconds</c> (default 15) keeps it, and proxies in between, waiting.</summary>
+    public static TimeSpan PingInterval(ProviderConfig config) => TimeSpan.FromSeconds(config.PingIntervalSeconds ?? 15);
+}

@@ -5,43 +5,26 @@ using Relay.Tests.Infrastructure;
 namespace Relay.Tests;
 
 /// <summary>Every API endpoint needs a live Relay key; the root probe does not; a 401 never retries and never echoes the key.</summary>
-public sealed class AuthTests : IAsyncLifetime
+public sealed class AuthTests : RelayWithUpstream
 {
-    private FakeUpstream _upstream = null!;
-    private RelayTestServer _relay = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _relay = await RelayTestServer.StartAsync(RelayTestServer.DefaultConfig(_upstream.BaseUrl));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _relay.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task XApiKey_IsAccepted()
     {
-        using var response = await _relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
+        using var response = await Server.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Single(_upstream.Requests);
+        Assert.Single(Upstream.Requests);
     }
 
     [Fact]
     public async Task BearerToken_IsAccepted()
     {
-        using var client = _relay.CreateClient(_relay.Key, bearer: true);
+        using var client = Server.CreateClient(Server.Key, bearer: true);
 
         using var response = await client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Single(_upstream.Requests);
+        Assert.Single(Upstream.Requests);
     }
 
     [Theory]
@@ -49,9 +32,9 @@ public sealed class AuthTests : IAsyncLifetime
     [InlineData("BEARER")]
     public async Task BearerScheme_IsCaseInsensitive(string scheme)
     {
-        using var client = _relay.CreateClient();
+        using var client = Server.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")) };
-        request.Headers.TryAddWithoutValidation("Authorization", $"{scheme} {_relay.Key}");
+        request.Headers.TryAddWithoutValidation("Authorization", $"{scheme} {Server.Key}");
 
         using var response = await client.SendAsync(request, Ct);
 
@@ -61,10 +44,10 @@ public sealed class AuthTests : IAsyncLifetime
     [Fact]
     public async Task BothHeaders_XApiKeyWins()
     {
-        using var valid = _relay.CreateClient(_relay.Key);
+        using var valid = Server.CreateClient(Server.Key);
         valid.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer not-a-relay-key");
-        using var invalid = _relay.CreateClient("sk-relay-wrong");
-        invalid.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + _relay.Key);
+        using var invalid = Server.CreateClient("sk-relay-wrong");
+        invalid.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + Server.Key);
 
         using var accepted = await valid.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
         using var refused = await invalid.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
@@ -76,26 +59,26 @@ public sealed class AuthTests : IAsyncLifetime
     [Fact]
     public async Task MissingKey_Is401AuthenticationError()
     {
-        using var client = _relay.CreateClient();
+        using var client = Server.CreateClient();
 
         using var response = await client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
 
         var error = await AnthropicAssert.IsErrorAsync(response, HttpStatusCode.Unauthorized, "authentication_error");
         Assert.Contains("x-api-key", error.Message, StringComparison.Ordinal);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Fact]
     public async Task EmptyBearerToken_IsTreatedAsMissing()
     {
-        using var client = _relay.CreateClient();
+        using var client = Server.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")) };
         request.Headers.TryAddWithoutValidation("Authorization", "Bearer ");
 
         using var response = await client.SendAsync(request, Ct);
 
         await AnthropicAssert.IsErrorAsync(response, HttpStatusCode.Unauthorized, "authentication_error");
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Theory]
@@ -104,49 +87,49 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task WrongRelayShapedKey_Is401AndNotEchoed(bool bearer)
     {
         var wrong = ApiKeys.Generate();
-        using var client = _relay.CreateClient(wrong, bearer);
+        using var client = Server.CreateClient(wrong, bearer);
 
         using var response = await client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
 
         var error = await AnthropicAssert.IsErrorAsync(response, HttpStatusCode.Unauthorized, "authentication_error");
         Assert.DoesNotContain(wrong, error.Body, StringComparison.Ordinal);
         Assert.DoesNotContain(wrong[ApiKeys.Prefix.Length..], error.Body, StringComparison.Ordinal);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Fact]
     public async Task ForeignKey_Is401AndNotEchoed()
     {
         const string foreign = "sk-ant-api03-not-a-relay-key-abcdefghijklmnop";
-        using var client = _relay.CreateClient(foreign);
+        using var client = Server.CreateClient(foreign);
 
         using var response = await client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
 
         var error = await AnthropicAssert.IsErrorAsync(response, HttpStatusCode.Unauthorized, "authentication_error");
         Assert.DoesNotContain(foreign, error.Body, StringComparison.Ordinal);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Fact]
     public async Task RevokedKey_Is401AndNotEchoed()
     {
         var key = ApiKeys.Generate();
-        await _relay.Store.CreateKeyAsync("doomed", ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key), Ct);
-        using var client = _relay.CreateClient(key);
+        await Server.Store.CreateKeyAsync("doomed", ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key), Ct);
+        using var client = Server.CreateClient(key);
         using (var before = await client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct))
         {
             Assert.Equal(HttpStatusCode.OK, before.StatusCode);
         }
 
-        Assert.True(await _relay.Store.RevokeKeyAsync("doomed", Ct));
+        Assert.True(await Server.Store.RevokeKeyAsync("doomed", Ct));
         using var response = await client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
 
         var error = await AnthropicAssert.IsErrorAsync(response, HttpStatusCode.Unauthorized, "authentication_error");
         Assert.DoesNotContain(key, error.Body, StringComparison.Ordinal);
-        Assert.Single(_upstream.Requests);
+        Assert.Single(Upstream.Requests);
 
         // The other key is untouched by the revocation.
-        using var other = await _relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
+        using var other = await Server.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), Ct);
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
     }
 
@@ -156,8 +139,8 @@ public sealed class AuthTests : IAsyncLifetime
     [InlineData("POST", "v1/messages/count_tokens")]
     public async Task OtherEndpoints_RequireAKey(string method, string path)
     {
-        using var anonymous = _relay.CreateClient();
-        using var wrongKey = _relay.CreateClient(ApiKeys.Generate());
+        using var anonymous = Server.CreateClient();
+        using var wrongKey = Server.CreateClient(ApiKeys.Generate());
 
         foreach (var client in new[] { anonymous, wrongKey })
         {
@@ -171,7 +154,7 @@ public sealed class AuthTests : IAsyncLifetime
             await AnthropicAssert.IsErrorAsync(response, HttpStatusCode.Unauthorized, "authentication_error");
         }
 
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Theory]
@@ -179,9 +162,9 @@ public sealed class AuthTests : IAsyncLifetime
     [InlineData("v1/models/claude-sonnet-4-6")]
     public async Task Models_AcceptBothCredentialForms(string path)
     {
-        using var bearer = _relay.CreateClient(_relay.Key, bearer: true);
+        using var bearer = Server.CreateClient(Server.Key, bearer: true);
 
-        using var viaHeader = await _relay.Client.GetAsync(path, Ct);
+        using var viaHeader = await Server.Client.GetAsync(path, Ct);
         using var viaBearer = await bearer.GetAsync(path, Ct);
 
         Assert.Equal(HttpStatusCode.OK, viaHeader.StatusCode);
@@ -191,9 +174,9 @@ public sealed class AuthTests : IAsyncLifetime
     [Fact]
     public async Task CountTokens_WithKey_IsForwarded()
     {
-        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, """{"input_tokens":17}""");
+        Upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, """{"input_tokens":17}""");
 
-        using var response = await _relay.Client.PostAsync("v1/messages/count_tokens",
+        using var response = await Server.Client.PostAsync("v1/messages/count_tokens",
             JsonBody.Of("""{"model":"claude-sonnet-4-6","messages":[{"role":"user","content":"hi"}]}"""), Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -203,7 +186,7 @@ public sealed class AuthTests : IAsyncLifetime
     [Fact]
     public async Task RootGet_Answers200WithoutKey()
     {
-        using var client = _relay.CreateClient();
+        using var client = Server.CreateClient();
 
         using var response = await client.GetAsync("", Ct);
 
@@ -215,7 +198,7 @@ public sealed class AuthTests : IAsyncLifetime
     [Fact]
     public async Task RootHead_Answers200WithoutKey()
     {
-        using var client = _relay.CreateClient();
+        using var client = Server.CreateClient();
 
         using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, ""), Ct);
 

@@ -5,31 +5,16 @@ using Relay.Tests.Infrastructure;
 namespace Relay.Tests;
 
 /// <summary>Anthropic-native providers get the client's request faithfully; the client gets the upstream's bytes.</summary>
-public sealed class PassThroughTests : IAsyncLifetime
+public sealed class PassThroughTests : RelayWithUpstream
 {
-    private FakeUpstream _upstream = null!;
-    private RelayTestServer _relay = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _relay = await RelayTestServer.StartAsync(RelayTestServer.DefaultConfig(_upstream.BaseUrl));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _relay.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     [Fact]
     public async Task NonStreaming_ResponseBytesReachClientUnchanged()
     {
         // Odd spacing and key order that a re-serialiser would normalise away.
         var upstreamBody = "{ \"type\":\"message\",  \"id\":\"msg_x\", \"content\":[{\"type\":\"text\",\"text\":\"caf\\u00e9 ☕\"}],\n\"usage\":{\"output_tokens\":3,\"input_tokens\":7}, \"role\":\"assistant\",\"model\":\"m\",\"stop_reason\":\"end_turn\",\"stop_sequence\":null }";
-        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, upstreamBody);
+        Upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, upstreamBody);
 
-        using var response = await _relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), TestContext.Current.CancellationToken);
+        using var response = await Server.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(Encoding.UTF8.GetBytes(upstreamBody), await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
@@ -39,9 +24,9 @@ public sealed class PassThroughTests : IAsyncLifetime
     public async Task Streaming_ResponseBytesReachClientUnchanged()
     {
         var events = Responses.StreamEvents(["Hel", "lo ", "wörld"]);
-        _upstream.Handler = (ctx, _) => Responses.Stream(ctx, events);
+        Upstream.Handler = (ctx, _) => Responses.Stream(ctx, events);
 
-        using var response = await _relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6", stream: true)), TestContext.Current.CancellationToken);
+        using var response = await Server.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6", stream: true)), TestContext.Current.CancellationToken);
 
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(string.Concat(events), await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
@@ -51,9 +36,9 @@ public sealed class PassThroughTests : IAsyncLifetime
     public async Task Request_ModelRewrittenAndEverythingElseByteIdentical()
     {
         var body = "{\"max_tokens\": 100,\n  \"model\" : \"claude-sonnet-4-6\", \"messages\":[{\"role\":\"user\",\"content\":\"hé \\u2603\"}], \"context_management\":{\"edits\":[]}, \"thinking\":{\"type\":\"adaptive\"}}";
-        using var response = await _relay.Client.PostAsync("v1/messages", JsonBody.Of(body), TestContext.Current.CancellationToken);
+        using var response = await Server.Client.PostAsync("v1/messages", JsonBody.Of(body), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(body.Replace("\"claude-sonnet-4-6\"", "\"upstream-sonnet\"", StringComparison.Ordinal), _upstream.LastRequest.BodyText);
+        Assert.Equal(body.Replace("\"claude-sonnet-4-6\"", "\"upstream-sonnet\"", StringComparison.Ordinal), Upstream.LastRequest.BodyText);
     }
 }

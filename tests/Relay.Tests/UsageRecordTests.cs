@@ -4,32 +4,17 @@ using Relay.Tests.Infrastructure;
 namespace Relay.Tests;
 
 /// <summary>Every request leaves exactly one usage record with the right numbers, failures and shutdowns included.</summary>
-public sealed class UsageRecordTests : IAsyncLifetime
+public sealed class UsageRecordTests : RelayWithUpstream
 {
-    private FakeUpstream _upstream = null!;
-    private RelayTestServer _relay = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _relay = await RelayTestServer.StartAsync(RelayTestServer.DefaultConfig(_upstream.BaseUrl));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _relay.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     [Fact]
     public async Task NonStreaming_RecordHasUsageRouteKeyAndTiming()
     {
-        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Responses.MessageJson(input: 31, output: 7, cacheWrite: 11, cacheRead: 400));
+        Upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Responses.MessageJson(input: 31, output: 7, cacheWrite: 11, cacheRead: 400));
 
-        using var response = await _relay.Client.PostAsync("v1/messages?beta=true", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6[1m]")), TestContext.Current.CancellationToken);
+        using var response = await Server.Client.PostAsync("v1/messages?beta=true", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6[1m]")), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        var record = (await _relay.WaitForUsageAsync(1)).Single();
+        var record = (await Server.WaitForUsageAsync(1)).Single();
         Assert.Equal("messages", record.Endpoint);
         Assert.Equal("claude-sonnet-4-6[1m]", record.RequestedModel);
         Assert.Equal(("up", "upstream-sonnet"), (record.Provider, record.UpstreamModel));
@@ -44,15 +29,15 @@ public sealed class UsageRecordTests : IAsyncLifetime
     [Fact]
     public async Task Failures_AreRecordedWithStatusAndErrorType()
     {
-        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 529, Responses.ErrorJson("overloaded_error", "Overloaded"));
-        using var anonymous = _relay.CreateClient();
+        Upstream.Handler = (ctx, _) => Responses.Json(ctx, 529, Responses.ErrorJson("overloaded_error", "Overloaded"));
+        using var anonymous = Server.CreateClient();
 
         (await anonymous.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), TestContext.Current.CancellationToken)).Dispose();
-        (await _relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("no-such-model")), TestContext.Current.CancellationToken)).Dispose();
-        (await _relay.Client.PostAsync("v1/messages", JsonBody.Of("{not json"), TestContext.Current.CancellationToken)).Dispose();
-        (await _relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), TestContext.Current.CancellationToken)).Dispose();
+        (await Server.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("no-such-model")), TestContext.Current.CancellationToken)).Dispose();
+        (await Server.Client.PostAsync("v1/messages", JsonBody.Of("{not json"), TestContext.Current.CancellationToken)).Dispose();
+        (await Server.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")), TestContext.Current.CancellationToken)).Dispose();
 
-        var records = (await _relay.WaitForUsageAsync(4)).Reverse().ToList();
+        var records = (await Server.WaitForUsageAsync(4)).Reverse().ToList();
         Assert.Equal(4, records.Count);
         Assert.Equal((401, "authentication_error", (string?)null), (records[0].Status, records[0].ErrorType, records[0].KeyName));
         Assert.Equal((404, "not_found_error", "no-such-model"), (records[1].Status, records[1].ErrorType, records[1].RequestedModel));
@@ -64,33 +49,33 @@ public sealed class UsageRecordTests : IAsyncLifetime
     [Fact]
     public async Task CountTokens_IsRecordedAsItsOwnEndpoint()
     {
-        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, """{"input_tokens":1234}""");
+        Upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, """{"input_tokens":1234}""");
 
-        using var response = await _relay.Client.PostAsync("v1/messages/count_tokens",
+        using var response = await Server.Client.PostAsync("v1/messages/count_tokens",
             JsonBody.Of("""{"model":"claude-sonnet-4-6","messages":[{"role":"user","content":"hi"}]}"""), TestContext.Current.CancellationToken);
 
         Assert.Equal("""{"input_tokens":1234}""", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-        Assert.Equal("/v1/messages/count_tokens", _upstream.LastRequest.PathAndQuery);
-        var record = (await _relay.WaitForUsageAsync(1)).Single();
+        Assert.Equal("/v1/messages/count_tokens", Upstream.LastRequest.PathAndQuery);
+        var record = (await Server.WaitForUsageAsync(1)).Single();
         Assert.Equal(("count_tokens", 200), (record.Endpoint, record.Status));
     }
 
     [Fact]
     public async Task ManyConcurrentRequests_EachGetsExactlyOneRecord()
     {
-        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Responses.MessageJson(input: 3, output: 2));
+        Upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Responses.MessageJson(input: 3, output: 2));
         var tasks = Enumerable.Range(0, 200).Select(async i =>
         {
-            using var response = await _relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message(i % 2 == 0 ? "claude-sonnet-4-6" : "claude-haiku-4-5")), TestContext.Current.CancellationToken);
+            using var response = await Server.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message(i % 2 == 0 ? "claude-sonnet-4-6" : "claude-haiku-4-5")), TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             return response.Headers.GetValues("request-id").Single();
         });
         var ids = await Task.WhenAll(tasks);
 
-        var records = await _relay.WaitForUsageAsync(200);
+        var records = await Server.WaitForUsageAsync(200);
         Assert.Equal(200, records.Count);
         Assert.Equal(ids.Order(), records.Select(r => r.RequestId).Order());
-        var report = await _relay.Store.GetUsageReportAsync(null, TestContext.Current.CancellationToken);
+        var report = await Server.Store.GetUsageReportAsync(null, TestContext.Current.CancellationToken);
         Assert.Equal(200, report.Total.Requests);
         Assert.Equal(300, report.ByModel.Single(m => m.Group == "claude-sonnet-4-6").InputTokens);
         Assert.Equal(100, report.ByModel.Single(m => m.Group == "claude-haiku-4-5").Requests);
@@ -99,19 +84,19 @@ public sealed class UsageRecordTests : IAsyncLifetime
     [Fact]
     public async Task GracefulShutdown_FinishesInFlightStreamsAndKeepsEveryRecord()
     {
-        _upstream.Handler = (ctx, _) => Responses.Stream(ctx, Responses.StreamEvents(["a", "b", "c", "d"], input: 8, output: 4), TimeSpan.FromMilliseconds(150));
+        Upstream.Handler = (ctx, _) => Responses.Stream(ctx, Responses.StreamEvents(["a", "b", "c", "d"], input: 8, output: 4), TimeSpan.FromMilliseconds(150));
         var inFlight = Enumerable.Range(0, 10).Select(async _ =>
         {
-            using var response = await _relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6", stream: true)), TestContext.Current.CancellationToken);
+            using var response = await Server.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-sonnet-4-6", stream: true)), TestContext.Current.CancellationToken);
             return await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         }).ToList();
         await Task.Delay(200, TestContext.Current.CancellationToken); // all ten are streaming now
 
-        await _relay.StopAsync(); // what Ctrl-C does: stop accepting, drain requests, flush usage
+        await Server.StopAsync(); // what Ctrl-C does: stop accepting, drain requests, flush usage
 
         var bodies = await Task.WhenAll(inFlight);
         Assert.All(bodies, b => Assert.EndsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", b, StringComparison.Ordinal));
-        var records = await _relay.Store.GetRecentUsageAsync(100, TestContext.Current.CancellationToken);
+        var records = await Server.Store.GetRecentUsageAsync(100, TestContext.Current.CancellationToken);
         Assert.Equal(10, records.Count);
         Assert.All(records, r => Assert.Equal((200, 8L, 4L), (r.Status, r.InputTokens, r.OutputTokens)));
     }

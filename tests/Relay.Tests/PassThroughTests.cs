@@ -41,4 +41,21 @@ public sealed class PassThroughTests : RelayWithUpstream
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(body.Replace("\"claude-sonnet-4-6\"", "\"upstream-sonnet\"", StringComparison.Ordinal), Upstream.LastRequest.BodyText);
     }
+
+    [Fact]
+    public async Task RelaySignedThinking_IsRemovedBeforeAnAnthropicUpstream_RealThinkingIsKept()
+    {
+        // A conversation that began on a translated (openai) route, now on an anthropic one: Anthropic would answer
+        // 400 to Relay's own signatures, but genuine ones must reach it unchanged.
+        var body = """{"model":"claude-sonnet-4-6","max_tokens":100,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"thinking","thinking":"translated","signature":"relay-translated-thinking-v1"},{"type":"text","text":"hello"}]},{"role":"user","content":"again"},{"role":"assistant","content":[{"type":"thinking","thinking":"real","signature":"EqQBCkgIARABGAIiQ"},{"type":"text","text":"ok"}]},{"role":"user","content":"more"}]}""";
+
+        using var response = await Server.Client.PostAsync("v1/messages", JsonBody.Of(body), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var sent = Upstream.LastRequest.BodyText;
+        Assert.DoesNotContain("relay-translated-thinking-v1", sent, StringComparison.Ordinal);
+        Assert.Contains("""{"type":"thinking","thinking":"real","signature":"EqQBCkgIARABGAIiQ"}""", sent, StringComparison.Ordinal);
+        Assert.Contains("""[{"type":"text","text":"hello"}]""", sent, StringComparison.Ordinal);
+        Assert.Contains("\"model\":\"upstream-sonnet\"", sent, StringComparison.Ordinal);
+    }
 }

@@ -140,7 +140,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         var query = request.Context.Request.QueryString;
         var message = new HttpRequestMessage(HttpMethod.Post, query.HasValue ? new Uri(uri + query.Value) : uri)
         {
-            Content = new ReadOnlyMemoryContent(request.Body),
+            Content = new ReadOnlyMemoryContent(RelayThinkingFilter.Strip(request.Body)),
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 

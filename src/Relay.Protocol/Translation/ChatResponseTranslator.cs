@@ -113,12 +113,7 @@ public static class ChatResponseTranslator
 
         w.WriteString("stop_reason"u8, stopReason);
         w.WriteNull("stop_sequence"u8);
-        w.WriteStartObject("usage"u8);
-        w.WriteNumber("input_tokens"u8, anthropicUsage.InputTokens);
-        w.WriteNumber("cache_creation_input_tokens"u8, anthropicUsage.CacheCreationInputTokens);
-        w.WriteNumber("cache_read_input_tokens"u8, anthropicUsage.CacheReadInputTokens);
-        w.WriteNumber("output_tokens"u8, anthropicUsage.OutputTokens);
-        w.WriteEndObject();
+        UsageJson.Write(w, anthropicUsage);
         w.WriteEndObject();
         w.Flush();
         return new ChatResponseResult(anthropicUsage, usage is not null, repaired, invalid);

@@ -95,12 +95,7 @@ public sealed class ChatStreamTranslator : IDisposable
         w.WriteEndArray();
         w.WriteNull("stop_reason"u8);
         w.WriteNull("stop_sequence"u8);
-        w.WriteStartObject("usage"u8);
-        w.WriteNumber("input_tokens"u8, 0);
-        w.WriteNumber("cache_creation_input_tokens"u8, 0);
-        w.WriteNumber("cache_read_input_tokens"u8, 0);
-        w.WriteNumber("output_tokens"u8, 0);
-        w.WriteEndObject();
+        UsageJson.Write(w, default);
         w.WriteEndObject();
         _sse.End();
     }
@@ -488,12 +483,7 @@ public sealed class ChatStreamTranslator : IDisposable
         d.WriteString("stop_reason"u8, stopReason);
         d.WriteNull("stop_sequence"u8);
         d.WriteEndObject();
-        d.WriteStartObject("usage"u8);
-        d.WriteNumber("input_tokens"u8, _usage.InputTokens);
-        d.WriteNumber("cache_creation_input_tokens"u8, _usage.CacheCreationInputTokens);
-        d.WriteNumber("cache_read_input_tokens"u8, _usage.CacheReadInputTokens);
-        d.WriteNumber("output_tokens"u8, _usage.OutputTokens);
-        d.WriteEndObject();
+        UsageJson.Write(d, _usage);
         _sse.End();
         _sse.Simple("message_stop"u8);
         Completed = true;

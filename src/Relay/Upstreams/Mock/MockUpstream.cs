@@ -116,13 +116,7 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
             w.WriteString("stop_reason", reply.StopReason);
             w.WriteNull("stop_sequence");
             w.WriteEndObject();
-            w.WritePropertyName("usage");
-            w.WriteStartObject();
-            w.WriteNumber("input_tokens", reply.InputTokens);
-            w.WriteNumber("output_tokens", reply.OutputTokens);
-            w.WriteNumber("cache_creation_input_tokens", 0);
-            w.WriteNumber("cache_read_input_tokens", 0);
-            w.WriteEndObject();
+            UsageJson.Write(w, new TokenUsage(reply.InputTokens, reply.OutputTokens, 0, 0));
         });
         yield return Event("message_stop", static _ => { });
     }
@@ -208,13 +202,7 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
         }
 
         w.WriteNull("stop_sequence");
-        w.WritePropertyName("usage");
-        w.WriteStartObject();
-        w.WriteNumber("input_tokens", reply.InputTokens);
-        w.WriteNumber("cache_creation_input_tokens", 0);
-        w.WriteNumber("cache_read_input_tokens", 0);
-        w.WriteNumber("output_tokens", reply.OutputTokens);
-        w.WriteEndObject();
+        UsageJson.Write(w, new TokenUsage(reply.InputTokens, reply.OutputTokens, 0, 0));
     }
 
     private static void WriteBlock(Utf8JsonWriter w, MockBlock block, bool skeleton)

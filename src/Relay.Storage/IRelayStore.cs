@@ -2,7 +2,7 @@ namespace Relay.Storage;
 
 /// <summary>Everything Relay persists. SQLite is the default; a shared database lets several instances agree.</summary>
 /// <remarks>Implementations are thread-safe and hold no per-process state another instance would need.</remarks>
-public interface IRelayStore : IApiKeyStore, IUsageStore, IAsyncDisposable
+public interface IRelayStore : IApiKeyStore, IUsageStore, IProviderCorrectionStore, IAsyncDisposable
 {
     /// <summary>Creates or migrates the schema. Safe to call on every start and from several processes.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);

@@ -3,7 +3,11 @@ using System.Text.Json;
 namespace Relay.Protocol.OpenAI;
 
 /// <summary>What an OpenAI-compatible server said went wrong, from any of the error shapes vendors use.</summary>
-public readonly record struct ChatErrorInfo(string Message, string? Type, string? Code);
+/// <param name="Message">The provider's words.</param>
+/// <param name="Type">Its error type or status word, when given.</param>
+/// <param name="Code">Its error code, when given.</param>
+/// <param name="Param">The request parameter it blames, when given (OpenAI's <c>param</c>).</param>
+public readonly record struct ChatErrorInfo(string Message, string? Type, string? Code, string? Param = null);
 
 /// <summary>Reads error bodies: <c>{"error":{"message","type","code"}}</c>, <c>{"error":"text"}</c>, <c>{"message":"…"}</c>
 /// and <c>[{"error":{…}}]</c> (Gemini's OpenAI endpoint wraps it in an array).</summary>
@@ -55,14 +59,14 @@ public static class ChatErrorReader
                     message += " (failed_generation: " + (failed.Length > 500 ? failed[..500] + "…" : failed) + ")";
                 }
 
-                error = new ChatErrorInfo(message, Text(inner, "type") ?? Text(inner, "status"), Text(inner, "code"));
+                error = new ChatErrorInfo(message, Text(inner, "type") ?? Text(inner, "status"), Text(inner, "code"), Text(inner, "param"));
                 return true;
             }
         }
 
         if (Text(root, "message") is { } topMessage)
         {
-            error = new ChatErrorInfo(topMessage, Text(root, "type"), Text(root, "code"));
+            error = new ChatErrorInfo(topMessage, Text(root, "type"), Text(root, "code"), Text(root, "param"));
             return true;
         }
 

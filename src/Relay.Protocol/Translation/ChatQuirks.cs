@@ -99,4 +99,9 @@ public sealed record ChatQuirks
 
     /// <summary>Thinking must be off for non-streaming calls (DashScope answers 400 otherwise).</summary>
     public bool ThinkingRequiresStream { get; init; }
+
+    /// <summary>JSON Schema keywords left out of tool parameters, learned from the provider's refusals.</summary>
+    public IReadOnlySet<string> DroppedSchemaKeywords { get; init; } = EmptySet;
+
+    private static readonly IReadOnlySet<string> EmptySet = new HashSet<string>();
 }

@@ -360,7 +360,7 @@ public static class ChatRequestTranslator
                 w.WriteStartObject("json_schema"u8);
                 w.WriteString("name"u8, "response"u8);
                 w.WritePropertyName("schema"u8);
-                new SchemaWriter(schema, _quirks.Schema).Write(w, schema);
+                new SchemaWriter(schema, _quirks.Schema, _quirks.DroppedSchemaKeywords).Write(w, schema);
                 w.WriteEndObject();
             }
 
@@ -865,7 +865,7 @@ public static class ChatRequestTranslator
                 if (hasSchema && (_quirks.Schema != SchemaDialect.Gemini || SchemaWriter.HasProperties(schema)))
                 {
                     w.WritePropertyName("parameters"u8);
-                    new SchemaWriter(schema, _quirks.Schema).Write(w, schema);
+                    new SchemaWriter(schema, _quirks.Schema, _quirks.DroppedSchemaKeywords).Write(w, schema);
                 }
                 else if (_quirks.Schema != SchemaDialect.Gemini)
                 {

@@ -11,7 +11,8 @@ namespace Relay.Protocol.Translation;
 /// <c>allOf</c> merged, <c>oneOf</c> read as <c>anyOf</c>, <c>["T","null"]</c> made <c>T</c> + <c>nullable</c>,
 /// <c>const</c> made a one-value enum, exclusive bounds made inclusive, <c>required</c> limited to listed properties.
 /// </remarks>
-internal sealed class SchemaWriter(JsonElement root, SchemaDialect dialect)
+/// <param name="dropped">Keywords the provider refused, left out wherever they appear as a schema keyword.</param>
+internal sealed class SchemaWriter(JsonElement root, SchemaDialect dialect, IReadOnlySet<string> dropped)
 {
     private const int MaxRefDepth = 8;
 
@@ -37,7 +38,7 @@ internal sealed class SchemaWriter(JsonElement root, SchemaDialect dialect)
         }
     }
 
-    private static void WriteStandard(Utf8JsonWriter writer, JsonElement schema)
+    private void WriteStandard(Utf8JsonWriter writer, JsonElement schema)
     {
         if (schema.ValueKind != JsonValueKind.Object)
         {
@@ -49,7 +50,7 @@ internal sealed class SchemaWriter(JsonElement root, SchemaDialect dialect)
         foreach (var property in schema.EnumerateObject())
         {
             var name = property.Name;
-            if (name is "$schema" or "$id")
+            if (name is "$schema" or "$id" || dropped.Contains(name))
             {
                 continue;
             }
@@ -162,7 +163,7 @@ internal sealed class SchemaWriter(JsonElement root, SchemaDialect dialect)
 
         foreach (var property in schema.EnumerateObject())
         {
-            if (GeminiCopied.Contains(property.Name) && property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Array)
+            if (GeminiCopied.Contains(property.Name) && !dropped.Contains(property.Name) && property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Array)
             {
                 writer.WritePropertyName(property.Name);
                 property.Value.WriteTo(writer);

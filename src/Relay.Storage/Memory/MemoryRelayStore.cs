@@ -5,7 +5,7 @@ namespace Relay.Storage.Memory;
 /// issues no keys (the remote gateway checks them) and leaves usage accounting to the remote, so it writes no files.
 /// </summary>
 /// <remarks>Thread-safe. Keeps the most recent <see cref="Capacity"/> usage records.</remarks>
-public sealed class MemoryRelayStore : IRelayStore
+public sealed partial class MemoryRelayStore : IRelayStore
 {
     public const int Capacity = 10_000;
 

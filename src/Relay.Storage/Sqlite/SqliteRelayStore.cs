@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace Relay.Storage.Sqlite;
 
 /// <summary>The default store: one SQLite file in WAL mode, shared safely by the server and the <c>relay</c> CLI.</summary>
-public sealed class SqliteRelayStore : IRelayStore
+public sealed partial class SqliteRelayStore : IRelayStore
 {
     private readonly string _connectionString;
     private readonly string _path;

@@ -45,6 +45,18 @@ internal static class SqliteSchema
         ALTER TABLE usage ADD COLUMN attempt_log TEXT;
         ALTER TABLE usage ADD COLUMN route_rule TEXT;
         """,
+        """
+        CREATE TABLE provider_corrections (
+            provider       TEXT    NOT NULL,
+            upstream_model TEXT    NOT NULL,
+            kind           TEXT    NOT NULL,
+            name           TEXT    NOT NULL,
+            value          INTEGER NOT NULL,
+            evidence       TEXT,
+            learned_at     INTEGER NOT NULL,
+            PRIMARY KEY (provider, upstream_model, kind, name)
+        );
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)

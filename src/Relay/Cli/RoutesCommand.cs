@@ -50,12 +50,12 @@ internal static class RoutesCommand
                 }
 
                 var list = await response.Content.ReadFromJsonAsync(RelayJsonContext.Default.RouteStatusList, ct);
-                var table = new Table().AddColumns("Route", "Models", "State", "Requests", "Error rate", "p50", "In flight", "Last error");
+                var table = new Table().AddColumns("Route", "Models", "State", "Requests", "Error rate", "p50", "In flight", "Last error", "Learned corrections");
                 foreach (var r in list?.Routes ?? [])
                 {
                     table.AddRow(Markup.Escape(r.Route), Markup.Escape(string.Join(", ", r.Models)), StateMarkup(r), N(r.Requests),
                         (r.RecentErrorRate * 100).ToString("F0", CultureInfo.InvariantCulture) + "%", r.P50Ms is { } p50 ? $"{p50:F0} ms" : "-",
-                        N(r.InFlight), Markup.Escape(r.LastError ?? ""));
+                        N(r.InFlight), Markup.Escape(r.LastError ?? ""), Markup.Escape(string.Join("; ", r.Corrections)));
                 }
 
                 TableOutput.For(output).Write(table);

@@ -12,7 +12,7 @@ namespace Relay.Endpoints;
 
 /// <summary>Admin endpoints, behind the admin key (config <c>adminKey</c> or <c>RELAY_ADMIN_KEY</c>); client keys
 /// never open them. <c>GET /v1/routes</c> reports every route's health.</summary>
-internal sealed class AdminHandler(RelayConfig config, ModelCatalog catalog, RouteHealthRegistry health)
+internal sealed class AdminHandler(RelayConfig config, ModelCatalog catalog, RouteHealthRegistry health, LearnedCorrections corrections)
 {
     private readonly byte[]? _adminKeyHash = (config.AdminKey ?? Environment.GetEnvironmentVariable("RELAY_ADMIN_KEY")) is { Length: > 0 } key
         ? SHA256.HashData(Encoding.UTF8.GetBytes(key))
@@ -52,6 +52,7 @@ internal sealed class AdminHandler(RelayConfig config, ModelCatalog catalog, Rou
                 InFlight = snapshot.InFlight,
                 OpenUntil = snapshot.OpenUntil,
                 LastError = snapshot.LastError ?? provider?.Reason,
+                Corrections = corrections.For(route).Items.Select(c => c.ToString()).ToArray(),
             };
         }).ToArray();
 

@@ -32,4 +32,7 @@ internal sealed class RouteStatus
     public DateTimeOffset? OpenUntil { get; init; }
 
     public string? LastError { get; init; }
+
+    /// <summary>What Relay changes in requests for this route, learned from the provider's refusals.</summary>
+    public IReadOnlyList<string> Corrections { get; init; } = [];
 }

@@ -30,4 +30,13 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Warning, "{RequestId} provider {Provider} model {Model} sent broken tool-call arguments: {Repaired} repaired, {Invalid} reported to the model as invalid")]
     public static partial void ToolArgumentsRepaired(ILogger logger, string requestId, string provider, string model, int repaired, int invalid);
+
+    [LoggerMessage(20, LogLevel.Warning, "Provider {Provider} model {Model} refused a request; Relay now corrects it ({Correction}): {Evidence}")]
+    public static partial void CorrectionLearned(ILogger logger, string provider, string model, string correction, string evidence);
+
+    [LoggerMessage(21, LogLevel.Warning, "Provider {Provider} model {Model}: the correction ({Correction}) did not help, so Relay dropped it: {Evidence}")]
+    public static partial void CorrectionDropped(ILogger logger, string provider, string model, string correction, string evidence);
+
+    [LoggerMessage(22, LogLevel.Warning, "Learned corrections could not be read from or written to the store")]
+    public static partial void CorrectionStoreFailed(ILogger logger, Exception exception);
 }

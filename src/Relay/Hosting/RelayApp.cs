@@ -62,6 +62,9 @@ internal static class RelayApp
         services.AddSingleton<ScenarioRouter>();
         services.AddSingleton<RouteHealthRegistry>();
         services.AddSingleton<RoutePlanner>();
+        services.AddSingleton<IProviderCorrectionStore>(store);
+        services.AddSingleton<LearnedCorrections>();
+        services.AddHostedService(provider => provider.GetRequiredService<LearnedCorrections>());
         services.AddSingleton<UpstreamDispatcher>();
         services.AddHostedService<HealthCheckService>();
         services.AddSingleton<AdminHandler>();

@@ -61,6 +61,42 @@ internal sealed class RouteHealth(string key, int failureThreshold, TimeSpan coo
         }
     }
 
+    /// <summary>Reserves the route whatever its circuit says: for a model whose every route is out of rotation, the
+    /// breaker alone must not leave it with none, so requests go to the route whose cool-down ends first and its
+    /// answers decide.</summary>
+    public void AcquireAsLastResort()
+    {
+        lock (_lock)
+        {
+            if (_state == CircuitState.Open && time.GetUtcNow() >= _openUntil)
+            {
+                _state = CircuitState.HalfOpen;
+            }
+
+            if (_state == CircuitState.HalfOpen)
+            {
+                _probeInFlight = true;
+            }
+
+            _inFlight++;
+        }
+    }
+
+    /// <summary>The provider's answer began (a success status and its first bytes): a probe has succeeded, so the
+    /// circuit closes now rather than when a long stream ends. A later break still counts as a failure.</summary>
+    public void AnswerBegan()
+    {
+        lock (_lock)
+        {
+            if (_state != CircuitState.Closed)
+            {
+                _state = CircuitState.Closed;
+                _consecutiveFailures = 0;
+                _probeInFlight = false;
+            }
+        }
+    }
+
     /// <summary>When an open circuit will let a probe through.</summary>
     public DateTimeOffset? OpenUntil
     {

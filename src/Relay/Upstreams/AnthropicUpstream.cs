@@ -8,6 +8,9 @@ using Relay.Buffers;
 using Relay.Configuration;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
+using Relay.Protocol.Corrections;
+using Relay.Protocol.Json;
+using Relay.Protocol.OpenAI;
 using Relay.Protocol.Sse;
 
 namespace Relay.Upstreams;
@@ -37,9 +40,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     private readonly TimeSpan _idleTimeout;
     private readonly TimeSpan _totalTimeout;
     private readonly TimeSpan _pingInterval;
-    private readonly string? _apiKey;
-    private readonly bool _bearer;
-    private readonly KeyValuePair<string, string>[] _extraHeaders;
+    private readonly ProviderCredentials _credentials;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly bool _isBridge;
@@ -51,9 +52,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         _time = time;
         _logger = logger;
         ForwardsClientCredentials = string.Equals(config.ApiKey, RelayDefaults.PassthroughKey, StringComparison.Ordinal);
-        _apiKey = ForwardsClientCredentials ? null : config.ApiKey;
-        _bearer = string.Equals(config.AuthScheme, "bearer", StringComparison.OrdinalIgnoreCase);
-        _extraHeaders = config.Headers?.ToArray() ?? [];
+        _credentials = new ProviderCredentials(config, ForwardsClientCredentials ? null : config.ApiKey, bearerByDefault: false);
         _firstByteTimeout = TimeSpan.FromSeconds(config.TimeoutSeconds ?? RelayDefaults.TimeoutSeconds);
         _idleTimeout = TimeSpan.FromSeconds(config.IdleTimeoutSeconds ?? RelayDefaults.IdleTimeoutSeconds);
         _totalTimeout = TimeSpan.FromSeconds(config.TotalTimeoutSeconds ?? RelayDefaults.TotalTimeoutSeconds);
@@ -69,6 +68,13 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     public string Name { get; }
 
     public bool ForwardsClientCredentials { get; }
+
+    public bool AnswersLocally(MessagesEndpointKind endpoint) => false;
+
+    /// <summary>Output limits go into max_tokens and refused top-level fields are left out; the rest of the body is the client's.</summary>
+    public bool CanApply(CorrectionKind kind) => kind is CorrectionKind.MaxOutputTokens or CorrectionKind.ContextWindow or CorrectionKind.DropParameter;
+
+    public int? ConfiguredMaxTokens(string upstreamModel) => null;
 
     /// <summary>The URL Relay appends <c>/v1/messages</c> to; a trailing <c>/</c> or <c>/v1</c> is forgiven.</summary>
     public static string BaseUrlRoot(string baseUrl)
@@ -99,16 +105,18 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
         catch (HttpRequestException ex)
         {
-            var reason = Describe(ex);
+            var reason = UpstreamFailures.Describe(ex);
             Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, reason);
-            return UpstreamResult.NotSent(RelayError.Unreachable(Name, reason));
+            return UpstreamResult.NotSent(UpstreamFailures.ForSendFailure(Name, ex, reason));
         }
 
         var headersMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         using (response)
         {
             var status = (int)response.StatusCode;
-            if (RetryAfter.IsRetryableStatus(status))
+            // Error answers are small: read whole and held, so another route can be tried, or a refusal corrected
+            // and sent again, before the client sees anything.
+            if (status >= 400)
             {
                 return await HoldAsync(request, response, timeout, headersMs, cancellationToken);
             }
@@ -121,7 +129,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, _root + (path ?? "/v1/models"));
         message.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
-        AddProviderKey(message);
+        _credentials.AddTo(message);
         try
         {
             using var response = await _invoker.SendAsync(message, cancellationToken);
@@ -130,7 +138,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
         catch (HttpRequestException ex)
         {
-            return Describe(ex);
+            return UpstreamFailures.Describe(ex);
         }
     }
 
@@ -140,7 +148,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         var query = request.Context.Request.QueryString;
         var message = new HttpRequestMessage(HttpMethod.Post, query.HasValue ? new Uri(uri + query.Value) : uri)
         {
-            Content = new ReadOnlyMemoryContent(RelayThinkingFilter.Strip(request.Body)),
+            Content = new ReadOnlyMemoryContent(WithoutDroppedParameters(RelayThinkingFilter.Strip(request.Body), request.Corrections)),
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 
@@ -153,6 +161,18 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
 
         AddCredentials(clientHeaders, message, request.ClientUsedRelayKey);
         return message;
+    }
+
+    /// <summary>Leaves out the top-level fields this provider refused before (learned corrections).</summary>
+    private static ReadOnlyMemory<byte> WithoutDroppedParameters(ReadOnlyMemory<byte> body, ProviderCorrections corrections)
+    {
+        if (corrections.DroppedParameters.Count == 0)
+        {
+            return body;
+        }
+
+        var filtered = new ArrayBufferWriter<byte>(body.Length);
+        return TopLevelProperties.TryRemove(body.Span, corrections.DroppedParameters, filtered) ? filtered.WrittenMemory : body;
     }
 
     /// <summary>The provider's key, or for <c>passthrough</c> the client's own; then the configured extra headers.</summary>
@@ -169,14 +189,10 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
         else
         {
-            AddProviderKey(message);
+            _credentials.AddKey(message);
         }
 
-        foreach (var (name, value) in _extraHeaders)
-        {
-            message.Headers.Remove(name);
-            message.Headers.TryAddWithoutValidation(name, value);
-        }
+        _credentials.AddConfiguredHeaders(message);
     }
 
     /// <summary>
@@ -206,8 +222,8 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
         catch (HttpRequestException ex)
         {
-            Log.UpstreamFailed(_logger, context.TraceIdentifier, Name, Describe(ex));
-            var error = RelayError.Unreachable(Name, Describe(ex));
+            Log.UpstreamFailed(_logger, context.TraceIdentifier, Name, UpstreamFailures.Describe(ex));
+            var error = RelayError.Unreachable(Name, UpstreamFailures.Describe(ex));
             await ErrorResponses.WriteAsync(context, error);
             return error.Status;
         }
@@ -219,23 +235,6 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             await body.CopyToAsync(context.Response.Body, cancellationToken);
             return (int)response.StatusCode;
-        }
-    }
-
-    private void AddProviderKey(HttpRequestMessage message)
-    {
-        if (_apiKey is null)
-        {
-            return;
-        }
-
-        if (_bearer)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
-        }
-        else
-        {
-            message.Headers.TryAddWithoutValidation("x-api-key", _apiKey);
         }
     }
 
@@ -278,8 +277,15 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         var errorType = AnthropicObjectSummary.TryRead(body, out var summary) && summary.ErrorType is { } type ? type : ErrorTypes.ForStatus(status);
         Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, $"answered {status} {errorType}");
         var held = new HeldResponse(status, headers, body, RetryAfter.From(response, _time.GetUtcNow()));
-        return new UpstreamResult(status, default, errorType, null, held, UpstreamFailed: true, headersMs);
+        return new UpstreamResult(status, default, errorType, null, held, UpstreamFailed: held.Retryable, headersMs)
+        {
+            Refusal = ProviderRejectionReader.IsRefusalStatus(status) ? new UpstreamRefusal(status, ReadError(body, status)) : null,
+        };
     }
+
+    private static ChatErrorInfo ReadError(byte[] body, int status) => ChatErrorReader.TryRead(body, out var error)
+        ? error
+        : new ChatErrorInfo(body.Length == 0 ? $"HTTP {status}" : System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 4096))), null, null);
 
     private async Task<UpstreamResult> RelayResponseAsync(UpstreamRequest request, HttpResponseMessage upstream,
         CancellationTokenSource idle, CancellationTokenSource total, double headersMs, CancellationToken cancellationToken)
@@ -300,6 +306,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         var pings = Task.CompletedTask;
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         string? brokenReason = null;
+        var began = false;
         try
         {
             if (scanner is not null)
@@ -327,7 +334,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                 }
                 catch (Exception ex) when (ex is IOException or HttpRequestException)
                 {
-                    brokenReason = ex is HttpRequestException hre ? Describe(hre) : ex.Message;
+                    brokenReason = ex is HttpRequestException hre ? UpstreamFailures.Describe(hre) : ex.Message;
                     break;
                 }
 
@@ -354,7 +361,12 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                     writeLock.Release();
                 }
 
-                request.Timing.MarkFirstByte();
+                if (!began)
+                {
+                    began = true;
+                    request.Timing.MarkFirstByte();
+                    request.AnswerBegan?.Invoke();
+                }
             }
         }
         finally
@@ -434,15 +446,6 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
             // The client is gone; the copy loop will notice and end the request.
         }
     }
-
-    private static string Describe(HttpRequestException ex) => ex.HttpRequestError switch
-    {
-        HttpRequestError.NameResolutionError => $"DNS lookup failed ({ex.Message})",
-        HttpRequestError.ConnectionError => $"connection failed ({ex.Message})",
-        HttpRequestError.SecureConnectionError => $"TLS handshake failed ({ex.Message})",
-        HttpRequestError.ResponseEnded => "the connection closed before a complete answer",
-        _ => ex.Message,
-    };
 
     public void Dispose() => _invoker.Dispose();
 }

@@ -1,5 +1,7 @@
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
+using Relay.Protocol.Corrections;
+using Relay.Protocol.OpenAI;
 using Relay.Routing;
 
 namespace Relay.Upstreams;
@@ -17,8 +19,17 @@ internal interface IUpstream
     /// may try another route, or answer with <see cref="UpstreamResult.Unsent"/> / <see cref="UpstreamResult.Held"/>.</returns>
     Task<UpstreamResult> SendAsync(UpstreamRequest request, CancellationToken cancellationToken);
 
-    /// <summary>One active health probe; null reason means healthy.</summary>
+    /// <summary>One active health probe, authenticated exactly like a request; null reason means healthy.</summary>
     Task<string?> ProbeAsync(string? path, CancellationToken cancellationToken);
+
+    /// <summary>True when Relay answers this endpoint itself (a local estimate, the mock), so route health does not apply.</summary>
+    bool AnswersLocally(MessagesEndpointKind endpoint);
+
+    /// <summary>The corrections this kind of provider can apply (learned from refusals).</summary>
+    bool CanApply(CorrectionKind kind);
+
+    /// <summary>The output limit the operator configured for this upstream model, which learned limits never override.</summary>
+    int? ConfiguredMaxTokens(string upstreamModel);
 }
 
 /// <summary>Everything an upstream needs for one call.</summary>
@@ -39,11 +50,27 @@ internal sealed class UpstreamRequest
     public required bool ClientUsedRelayKey { get; init; }
 
     public required RequestTiming Timing { get; init; }
+
+    /// <summary>What to change for this provider and model, learned from its refusals: parameters to leave out
+    /// (named in the provider's protocol) and translator switches. Output limits are already in <see cref="Body"/>.</summary>
+    public ProviderCorrections Corrections { get; init; } = ProviderCorrections.None;
+
+    /// <summary>Called once when the provider's answer begins (success status and first bytes), so a circuit probe
+    /// succeeds then rather than when a long stream ends.</summary>
+    public Action? AnswerBegan { get; init; }
 }
+
+/// <summary>The provider refused the request as invalid (400/422) before anything reached the client: its words,
+/// which may say what Relay can correct.</summary>
+internal sealed record UpstreamRefusal(int Status, ChatErrorInfo Error);
 
 /// <summary>An upstream's error answer that was read but not forwarded, so another route can be tried first.
 /// If no other attempt succeeds it is forwarded exactly as received.</summary>
-internal sealed record HeldResponse(int Status, KeyValuePair<string, string[]>[] Headers, byte[] Body, TimeSpan? RetryAfter);
+internal sealed record HeldResponse(int Status, KeyValuePair<string, string[]>[] Headers, byte[] Body, TimeSpan? RetryAfter)
+{
+    /// <summary>Whether another route or a later attempt could get a better answer (429, 5xx, 529...).</summary>
+    public bool Retryable => Upstreams.RetryAfter.IsRetryableStatus(Status);
+}
 
 /// <summary>The outcome of one upstream call.</summary>
 /// <param name="Status">The status the client got, or would get.</param>
@@ -58,9 +85,12 @@ internal readonly record struct UpstreamResult(int Status, TokenUsage Usage, str
 {
     public static UpstreamResult NotSent(RelayError error) => new(error.Status, default, error.Type, error, null, error.Retryable, null);
 
+    /// <summary>Set when the provider refused the request as invalid; the dispatcher may correct it and try again.</summary>
+    public UpstreamRefusal? Refusal { get; init; }
+
     /// <summary>True when something was sent to the client, so nothing may be retried.</summary>
     public bool Written => Unsent is null && Held is null;
 
     /// <summary>True when trying again (elsewhere or later) could succeed.</summary>
-    public bool Retryable => Held is not null || Unsent?.Retryable == true;
+    public bool Retryable => Held?.Retryable ?? Unsent?.Retryable == true;
 }

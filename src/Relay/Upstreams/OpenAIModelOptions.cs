@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Relay.Configuration;
+using Relay.Protocol.Corrections;
 using Relay.Protocol.Translation;
 using Relay.Routing;
 
@@ -14,6 +15,9 @@ internal sealed class OpenAIModelOptions
     private readonly List<(GlobPattern Pattern, string Name, UpstreamModelConfig Options)> _models;
     private readonly ConcurrentDictionary<string, ChatQuirks> _resolved = new(StringComparer.Ordinal);
 
+    // Keyed by the corrections instance: a learned set is immutable and replaced whole when it changes.
+    private readonly ConcurrentDictionary<(string Model, ProviderCorrections Corrections), ChatQuirks> _corrected = new();
+
     public OpenAIModelOptions(ProviderConfig config)
     {
         _preset = config.Preset ?? ChatPresets.Generic;
@@ -24,6 +28,14 @@ internal sealed class OpenAIModelOptions
     }
 
     public ChatQuirks For(string upstreamModel) => _resolved.GetOrAdd(upstreamModel, Resolve);
+
+    /// <summary>The quirks with learned corrections on top.</summary>
+    public ChatQuirks For(string upstreamModel, ProviderCorrections corrections) => corrections.IsEmpty
+        ? For(upstreamModel)
+        : _corrected.GetOrAdd((upstreamModel, corrections), key => For(key.Model).Apply(key.Corrections));
+
+    /// <summary>The <c>maxTokens</c> the provider's <c>models</c> settings give this model, if any.</summary>
+    public int? ConfiguredMaxTokens(string upstreamModel) => _models.FirstOrDefault(m => m.Pattern.IsMatch(upstreamModel)).Options?.MaxTokens;
 
     private ChatQuirks Resolve(string upstreamModel)
     {

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Relay.Configuration;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
+using Relay.Protocol.Corrections;
 using Relay.Protocol.Json;
 using Relay.Protocol.OpenAI;
 using Relay.Protocol.Translation;
@@ -34,9 +35,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
     private readonly Uri _chatUri;
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _pingInterval;
-    private readonly string? _apiKey;
-    private readonly bool _bearer;
-    private readonly KeyValuePair<string, string>[] _extraHeaders;
+    private readonly ProviderCredentials _credentials;
     private readonly OpenAIModelOptions _models;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -50,9 +49,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         _logger = logger;
         _time = time;
         _baseUrl = config.BaseUrl!.TrimEnd('/');
-        _apiKey = string.IsNullOrEmpty(config.ApiKey) ? null : config.ApiKey;
-        _bearer = !string.Equals(config.AuthScheme, "x-api-key", StringComparison.OrdinalIgnoreCase);
-        _extraHeaders = config.Headers?.ToArray() ?? [];
+        _credentials = new ProviderCredentials(config, config.ApiKey, bearerByDefault: true);
         _timeout = TimeSpan.FromSeconds(config.TimeoutSeconds ?? RelayDefaults.TimeoutSeconds);
         _idleTimeout = TimeSpan.FromSeconds(config.IdleTimeoutSeconds ?? RelayDefaults.IdleTimeoutSeconds);
         _totalTimeout = TimeSpan.FromSeconds(config.TotalTimeoutSeconds ?? RelayDefaults.TotalTimeoutSeconds);
@@ -70,10 +67,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
     public async Task<string?> ProbeAsync(string? path, CancellationToken cancellationToken)
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, _baseUrl + (path ?? "/models"));
-        if (_apiKey is not null)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
-        }
+        _credentials.AddTo(message);
 
         try
         {
@@ -86,6 +80,13 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             return ex.Message;
         }
     }
+
+    /// <summary>count_tokens is a local estimate: these providers have no such endpoint.</summary>
+    public bool AnswersLocally(MessagesEndpointKind endpoint) => endpoint == MessagesEndpointKind.CountTokens;
+
+    public bool CanApply(CorrectionKind kind) => true;
+
+    public int? ConfiguredMaxTokens(string upstreamModel) => _models.ConfiguredMaxTokens(upstreamModel);
 
     /// <summary>The base URL is the OpenAI-style one, <c>/v1</c> included; <c>/chat/completions</c> is appended unless present.</summary>
     public static Uri ChatCompletionsUri(string baseUrl)
@@ -101,7 +102,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             return await CountTokensAsync(request, cancellationToken);
         }
 
-        var quirks = _models.For(request.Target.UpstreamModel);
+        var quirks = _models.For(request.Target.UpstreamModel, request.Corrections);
         var body = new ArrayBufferWriter<byte>(request.Body.Length + 1024);
         ChatRequestResult translated;
         try
@@ -113,8 +114,19 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             return UpstreamResult.NotSent(RelayError.InvalidRequest(ex.Message));
         }
 
+        var upstreamBody = body.WrittenMemory;
+        if (request.Corrections.DroppedParameters.Count > 0)
+        {
+            // Parameters this provider refused before; the rest of the translated request is kept byte for byte.
+            var filtered = new ArrayBufferWriter<byte>(body.WrittenCount);
+            if (TopLevelProperties.TryRemove(body.WrittenSpan, request.Corrections.DroppedParameters, filtered))
+            {
+                upstreamBody = filtered.WrittenMemory;
+            }
+        }
+
         var context = new TranslationContext(request.Info.Model, translated.ToolNames);
-        using var message = BuildRequest(body.WrittenMemory, translated.Stream);
+        using var message = BuildRequest(upstreamBody, translated.Stream);
         var firstByteTimeout = request.Target.TimeoutSeconds is { } routeTimeout ? TimeSpan.FromSeconds(routeTimeout) : _timeout;
         using var total = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         total.CancelAfter(_totalTimeout);
@@ -135,7 +147,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         catch (HttpRequestException ex)
         {
             Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, ex.Message);
-            return UpstreamResult.NotSent(RelayError.Unreachable(Name, ex.Message));
+            return UpstreamResult.NotSent(UpstreamFailures.ForSendFailure(Name, ex, ex.Message));
         }
 
         var headersMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -149,6 +161,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             var isStream = string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
             if (translated.Stream)
             {
+                request.AnswerBegan?.Invoke();
                 // From here the pump watches for silence itself; the overall timeout only covered the wait for headers.
                 timeout.CancelAfter(Timeout.InfiniteTimeSpan);
                 return await StreamAsync(request, response, context, isStream, total.Token) with { HeadersMs = headersMs };
@@ -163,24 +176,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         var message = new HttpRequestMessage(HttpMethod.Post, _chatUri) { Content = new ReadOnlyMemoryContent(body) };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(stream ? "text/event-stream" : "application/json"));
-        if (_apiKey is not null)
-        {
-            if (_bearer)
-            {
-                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
-            }
-            else
-            {
-                message.Headers.TryAddWithoutValidation("x-api-key", _apiKey);
-            }
-        }
-
-        foreach (var (name, value) in _extraHeaders)
-        {
-            message.Headers.Remove(name);
-            message.Headers.TryAddWithoutValidation(name, value);
-        }
-
+        _credentials.AddTo(message);
         return message;
     }
 
@@ -208,7 +204,10 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
 
         Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, $"HTTP {status}: {info.Message}");
         var retryable = mappedStatus is 408 or 409 or 429 or >= 500;
-        return UpstreamResult.NotSent(new RelayError(mappedStatus, type, ChatErrorMapper.Describe(Name, info), retryable) { RetryAfter = retryAfter });
+        return UpstreamResult.NotSent(new RelayError(mappedStatus, type, ChatErrorMapper.Describe(Name, info), retryable) { RetryAfter = retryAfter }) with
+        {
+            Refusal = ProviderRejectionReader.IsRefusalStatus(status) ? new UpstreamRefusal(status, info) : null,
+        };
     }
 
     private async Task<UpstreamResult> StreamAsync(UpstreamRequest request, HttpResponseMessage upstream, TranslationContext context,
@@ -303,6 +302,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             return UpstreamResult.NotSent(new RelayError(502, ErrorTypes.Api, ChatErrorMapper.Describe(Name, info), true));
         }
 
+        request.AnswerBegan?.Invoke();
         var output = new ArrayBufferWriter<byte>(4096);
         var result = ChatResponseTranslator.Write(completion, context, output);
         var response = request.Context.Response;

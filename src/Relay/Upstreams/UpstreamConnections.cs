@@ -16,6 +16,9 @@ internal static class UpstreamConnections
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
         EnableMultipleHttp2Connections = true,
+        // Kestrel hands Relay header values decoded as UTF-8; without this the client would refuse to send a
+        // non-ASCII value the user's client sent, and the request would fail without ever reaching the provider.
+        RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8,
     }, disposeHandler: true);
 
     /// <summary>One Anthropic <c>ping</c> event; Claude Code gives up on a stream after 300 s of silence, so a ping

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Relay.Configuration;
 using Relay.Protocol.Anthropic;
+using Relay.Protocol.Corrections;
 using Relay.Protocol.Json;
 
 namespace Relay.Upstreams.Mock;
@@ -20,6 +21,13 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
     public bool ForwardsClientCredentials => false;
 
     public Task<string?> ProbeAsync(string? path, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
+    /// <summary>Every answer is made here, so route health never applies.</summary>
+    public bool AnswersLocally(MessagesEndpointKind endpoint) => true;
+
+    public bool CanApply(CorrectionKind kind) => false;
+
+    public int? ConfiguredMaxTokens(string upstreamModel) => null;
 
     public async Task<UpstreamResult> SendAsync(UpstreamRequest request, CancellationToken cancellationToken)
     {

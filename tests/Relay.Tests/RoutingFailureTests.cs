@@ -223,20 +223,28 @@ public sealed class RoutingFailureTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AllRoutesOpen_AnswersOverloadedAtOnceWithRetryAfter()
+    public async Task AllRoutesOpen_TheModelStaysInService_AndTheFirstGoodAnswerClosesTheCircuit()
     {
-        _primary.Handler = (ctx, _) => Responses.Json(ctx, 500, Responses.ErrorJson("api_error", "boom"));
+        var primaryHealthy = false;
+        _primary.Handler = (ctx, _) => primaryHealthy
+            ? Responses.Json(ctx, 200, Responses.MessageJson("primary is back"))
+            : Responses.Json(ctx, 500, Responses.ErrorJson("api_error", "boom"));
         for (var i = 0; i < 2; i++)
         {
             (await Post("only-primary")).Dispose(); // two attempts each: opens after the first request
         }
 
+        Assert.Equal("open", await RouteState("p1/only"));
+
+        // Well inside the cool-down, the provider recovers: the model's only route is still tried, not refused unseen.
+        primaryHealthy = true;
         var calls = _primary.Requests.Count;
         using var response = await Post("only-primary");
 
-        await AnthropicAssert.IsErrorAsync(response, (HttpStatusCode)529, "overloaded_error", retryable: true);
-        Assert.True(response.Headers.Contains("retry-after"));
-        Assert.Equal(calls, _primary.Requests.Count);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("primary is back", await Body(response), StringComparison.Ordinal);
+        Assert.Equal(calls + 1, _primary.Requests.Count);
+        Assert.Equal("healthy", await RouteState("p1/only"));
     }
 
     [Fact]

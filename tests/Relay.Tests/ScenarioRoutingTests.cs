@@ -69,9 +69,18 @@ public sealed class ScenarioRoutingTests : IAsyncLifetime
     [Fact]
     public async Task WeightedTier_SharesConcurrentLoad()
     {
+        // Every answer waits until all 20 requests are in flight, so each routing decision sees the others' load
+        // however slowly a busy machine sends them.
+        var arrived = 0;
+        var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _upstream.Handler = async (ctx, _) =>
         {
-            await Task.Delay(150, ctx.RequestAborted);
+            if (Interlocked.Increment(ref arrived) == 20)
+            {
+                allArrived.SetResult();
+            }
+
+            await allArrived.Task.WaitAsync(TimeSpan.FromSeconds(20), ctx.RequestAborted);
             await Responses.Json(ctx, 200, Responses.MessageJson());
         };
 

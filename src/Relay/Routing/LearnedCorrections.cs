@@ -64,10 +64,25 @@ internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimePro
         }
     }
 
+    /// <summary>Reads what the store holds before Relay listens, so the first request after a restart is already corrected.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RefreshAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.CorrectionStoreFailed(logger, ex);
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(RefreshInterval, time);
-        do
+        while (await WaitAsync(timer, stoppingToken))
         {
             try
             {
@@ -78,7 +93,6 @@ internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimePro
                 Log.CorrectionStoreFailed(logger, ex);
             }
         }
-        while (await WaitAsync(timer, stoppingToken));
     }
 
     private void Update(string key, ProviderCorrections corrections)

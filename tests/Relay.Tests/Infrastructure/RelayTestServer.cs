@@ -70,7 +70,7 @@ public sealed class RelayTestServer : IAsyncDisposable
         return config;
     }
 
-    internal static async Task<RelayTestServer> StartAsync(RelayConfig config, Action<WebApplicationBuilder>? customize = null)
+    internal static async Task<RelayTestServer> StartAsync(RelayConfig config, Action<WebApplicationBuilder>? customize = null, string keyName = "test")
     {
         var directory = Path.Combine(Path.GetTempPath(), "relay-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -80,7 +80,7 @@ public sealed class RelayTestServer : IAsyncDisposable
         var store = new SqliteRelayStore(config.DatabasePath);
         await store.InitializeAsync(CancellationToken.None);
         var key = ApiKeys.Generate();
-        await store.CreateKeyAsync("test", ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key), CancellationToken.None);
+        await store.CreateKeyAsync(keyName, ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key), CancellationToken.None);
 
         var app = RelayApp.Build(config, store, builder =>
         {

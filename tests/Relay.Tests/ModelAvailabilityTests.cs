@@ -188,6 +188,37 @@ public sealed class ModelAvailabilityTests : IAsyncLifetime
         Assert.Equal(6, _upstream.Requests.Count); // refused requests are not retried either
     }
 
+    [Fact]
+    public async Task HealthProbes_AuthenticateExactlyLikeRequests()
+    {
+        // A station that wants its key in x-api-key and a tenant header on everything, probes included.
+        _upstream.Handler = (ctx, request) => request.Header("x-api-key") != "sk-station-0123456789" || request.Header("x-tenant") != "team-a" || request.Header("authorization") is not null
+            ? Responses.Json(ctx, 401, """{"error":{"message":"No auth credentials found","code":401}}""")
+            : request.Method == "GET"
+                ? Responses.Json(ctx, 200, """{"object":"list","data":[]}""")
+                : Responses.Json(ctx, 200, """{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}""");
+        var config = RelayTestServer.DefaultConfig(null);
+        config.AdminKey = AdminKey;
+        config.Providers["station"] = new()
+        {
+            Type = "openai", BaseUrl = _upstream.BaseUrl + "/v1", ApiKey = "sk-station-0123456789", AuthScheme = "x-api-key",
+            Headers = new() { ["x-tenant"] = "team-a" }, HealthCheck = new HealthCheckConfig { IntervalSeconds = 1 },
+        };
+        config.Models["station-model"] = new() { Routes = ["station/house-model"] };
+        await using var relay = await RelayTestServer.StartAsync(config);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (_upstream.Requests.Count(r => r.Method == "GET") < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.All(_upstream.Requests.Where(r => r.Method == "GET"), probe => Assert.Equal("sk-station-0123456789", probe.Header("x-api-key")));
+        Assert.Equal("healthy", await RouteState("station/house-model", relay));
+        using var response = await relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("station-model")), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     private async Task<RelayTestServer> StartWithShortCooldownAsync()
     {
         var config = RelayTestServer.DefaultConfig(null);

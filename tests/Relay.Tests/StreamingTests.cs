@@ -131,9 +131,10 @@ public sealed class StreamingTests : IAsyncLifetime
         Assert.StartsWith(head, text, StringComparison.Ordinal);
         Assert.EndsWith(rest, text, StringComparison.Ordinal);
         var inserted = text[head.Length..^rest.Length];
-        // About two pings in 2.6 s of silence at a 1 s interval, each a whole event between the upstream's events.
-        Assert.NotEmpty(inserted);
+        // About two pings in 2.6 s of silence at a 1 s interval (a ping counts as output, so they do not bunch up),
+        // each a whole event between the upstream's events.
         Assert.Equal("", inserted.Replace(ping, "", StringComparison.Ordinal));
+        Assert.InRange(inserted.Length / ping.Length, 1, 3);
     }
 
     [Fact]

@@ -49,9 +49,14 @@ public sealed class SseUsageScanner : IDisposable
     /// <summary>The <c>error.type</c> of an in-stream <c>error</c> event, if one was sent.</summary>
     public string? ErrorType { get; private set; }
 
-    /// <summary>Feeds the next bytes of the stream, exactly as they are forwarded.</summary>
-    public void Feed(ReadOnlySpan<byte> chunk)
+    /// <summary>Feeds the next bytes of the stream, exactly as they arrive.</summary>
+    /// <returns>How many bytes of <paramref name="chunk"/> end with the last complete event in it (through the blank
+    /// line that ends the event), or -1 when no event ends in it: what may be forwarded without ever sending a client
+    /// part of an event.</returns>
+    public int Feed(ReadOnlySpan<byte> chunk)
     {
+        var offset = 0;
+        var lastBoundary = -1;
         while (!chunk.IsEmpty)
         {
             if (_lastWasCr)
@@ -60,6 +65,12 @@ public sealed class SseUsageScanner : IDisposable
                 if (chunk[0] == (byte)'\n')
                 {
                     chunk = chunk[1..];
+                    offset++;
+                    if (lastBoundary == offset - 1 || (lastBoundary < 0 && offset == 1 && _atBoundary))
+                    {
+                        lastBoundary = offset; // the LF of a CRLF that ended an event belongs to it
+                    }
+
                     continue;
                 }
             }
@@ -74,14 +85,39 @@ public sealed class SseUsageScanner : IDisposable
             Append(part);
             if (end < 0)
             {
-                return;
+                return lastBoundary;
             }
 
             _lastWasCr = chunk[end] == (byte)'\r';
             EndLine();
             chunk = chunk[(end + 1)..];
+            offset += end + 1;
+            if (_atBoundary && part.IsEmpty)
+            {
+                lastBoundary = offset;
+            }
         }
+
+        return lastBoundary;
     }
+
+    /// <summary>Whether the first bytes of a body are the start of an event stream (a field line or a comment), not
+    /// an HTML page or a JSON body sent with the wrong content type.</summary>
+    public static bool LooksLikeEventStream(ReadOnlySpan<byte> start)
+    {
+        var trimmed = start.TrimStart("\r\n"u8);
+        if (trimmed.IsEmpty)
+        {
+            return true; // nothing decisive yet
+        }
+
+        return trimmed[0] == (byte)':'
+            || StartsWithOrIsPrefixOf(trimmed, "event:"u8) || StartsWithOrIsPrefixOf(trimmed, "data:"u8)
+            || StartsWithOrIsPrefixOf(trimmed, "id:"u8) || StartsWithOrIsPrefixOf(trimmed, "retry:"u8);
+    }
+
+    private static bool StartsWithOrIsPrefixOf(ReadOnlySpan<byte> value, ReadOnlySpan<byte> field) =>
+        value.Length >= field.Length ? value.StartsWith(field) : field.StartsWith(value);
 
     private void Append(ReadOnlySpan<byte> part)
     {

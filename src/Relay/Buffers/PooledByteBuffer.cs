@@ -31,6 +31,9 @@ internal sealed class PooledByteBuffer : IDisposable
 
     public void Advance(int count) => Length += count;
 
+    /// <summary>Empties the buffer, keeping its array.</summary>
+    public void Clear() => Length = 0;
+
     public void Write(ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(GetMemory(bytes.Length).Span);

@@ -30,6 +30,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     private const int CopyBufferSize = 16 * 1024;
     private const int MaxJsonSideCopy = 4 * 1024 * 1024;
     private const int MaxHeldBody = 1024 * 1024;
+    private const int MaxUnfinishedEvent = 8 * 1024 * 1024;
     private static readonly byte[] PingEvent = "event: ping\ndata: {\"type\": \"ping\"}\n\n"u8.ToArray();
 
     private readonly HttpMessageInvoker _invoker;
@@ -291,135 +292,223 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         CancellationTokenSource idle, CancellationTokenSource total, double headersMs, CancellationToken cancellationToken)
     {
         var context = request.Context;
-        var response = context.Response;
         var status = (int)upstream.StatusCode;
-        response.StatusCode = status;
-        ForwardedHeaders.CopyResponseHeaders(upstream, response);
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-
         var isStream = string.Equals(upstream.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
-        using var scanner = isStream ? new SseUsageScanner() : null;
-        using var sideCopy = isStream ? null : new PooledByteBuffer(4096);
-        using var writeLock = new SemaphoreSlim(1, 1);
-        using var stopPings = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var lastWrite = Stopwatch.GetTimestamp();
-        var pings = Task.CompletedTask;
+        var body = await upstream.Content.ReadAsStreamAsync(cancellationToken);
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-        string? brokenReason = null;
-        var began = false;
         try
         {
-            if (scanner is not null)
+            // Nothing goes to the client before the first bytes show the answer is what it claims to be: an HTML page
+            // or a stray body behind a 200 is the provider's failure, and another route may still be tried.
+            var (firstRead, firstFailure) = await ReadAsync(body, buffer, idle, total, cancellationToken);
+            if (firstFailure is not null || firstRead == 0 || !LooksLikeAnswer(buffer.AsSpan(0, firstRead), isStream))
             {
-                // A stream's headers go out at once; a JSON body's go out with its first bytes, in one write.
-                await response.StartAsync(cancellationToken);
-                pings = SendPingsAsync(response, scanner, writeLock, () => Volatile.Read(ref lastWrite), stopPings.Token);
+                var reason = firstFailure ?? (firstRead == 0
+                    ? $"answered {status} with an empty body"
+                    : $"answered {status} with {(isStream ? "a stream" : "a body")} that is not an Anthropic answer: {Snippet(buffer.AsSpan(0, firstRead))}");
+                Log.UpstreamFailed(_logger, context.TraceIdentifier, Name, reason);
+                return UpstreamResult.NotSent(new RelayError(502, ErrorTypes.Api, $"Provider '{Name}' {reason}", true));
             }
 
-            var body = await upstream.Content.ReadAsStreamAsync(cancellationToken);
-            while (true)
-            {
-                int read;
-                try
-                {
-                    idle.CancelAfter(_idleTimeout);
-                    read = await body.ReadAsync(buffer, idle.Token);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    brokenReason = total.IsCancellationRequested
-                        ? $"the response took longer than {(int)_totalTimeout.TotalSeconds} s in all"
-                        : $"no data for {(int)_idleTimeout.TotalSeconds} s";
-                    break;
-                }
-                catch (Exception ex) when (ex is IOException or HttpRequestException)
-                {
-                    brokenReason = ex is HttpRequestException hre ? UpstreamFailures.Describe(hre) : ex.Message;
-                    break;
-                }
-
-                if (read == 0)
-                {
-                    break;
-                }
-
-                var chunk = buffer.AsMemory(0, read);
-                if (sideCopy is not null && sideCopy.Length + read <= MaxJsonSideCopy)
-                {
-                    sideCopy.Write(chunk.Span);
-                }
-
-                await writeLock.WaitAsync(cancellationToken);
-                try
-                {
-                    scanner?.Feed(chunk.Span);
-                    await response.Body.WriteAsync(chunk, cancellationToken);
-                    Volatile.Write(ref lastWrite, Stopwatch.GetTimestamp());
-                }
-                finally
-                {
-                    writeLock.Release();
-                }
-
-                if (!began)
-                {
-                    began = true;
-                    request.Timing.MarkFirstByte();
-                    request.AnswerBegan?.Invoke();
-                }
-            }
+            var response = context.Response;
+            response.StatusCode = status;
+            ForwardedHeaders.CopyResponseHeaders(upstream, response);
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            return isStream
+                ? await CopyStreamAsync(request, body, buffer, firstRead, idle, total, status, headersMs, cancellationToken)
+                : await CopyJsonAsync(request, body, buffer, firstRead, idle, total, status, headersMs, cancellationToken);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static bool LooksLikeAnswer(ReadOnlySpan<byte> start, bool isStream) =>
+        isStream ? SseUsageScanner.LooksLikeEventStream(start) : start.TrimStart(" \t\r\n"u8) is var json && (json.IsEmpty || json[0] == (byte)'{');
+
+    private static string Snippet(ReadOnlySpan<byte> bytes) =>
+        System.Text.Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 200)]).ReplaceLineEndings(" ").Trim();
+
+    /// <summary>Reads the next bytes within the idle and total timeouts; a timeout or a broken connection is the reason
+    /// returned, not thrown.</summary>
+    private async Task<(int Read, string? Failure)> ReadAsync(Stream body, byte[] buffer, CancellationTokenSource idle, CancellationTokenSource total,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            idle.CancelAfter(_idleTimeout);
+            return (await body.ReadAsync(buffer, idle.Token), null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (0, total.IsCancellationRequested
+                ? $"the response took longer than {(int)_totalTimeout.TotalSeconds} s in all"
+                : $"no data for {(int)_idleTimeout.TotalSeconds} s");
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            return (0, ex is HttpRequestException hre ? UpstreamFailures.Describe(hre) : ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Forwards an event stream event by event: bytes go out through the end of the last complete event, and the rest
+    /// waits for its end, so the client never holds part of an event when the provider breaks off, and a ping or an
+    /// error event always lands between two events.
+    /// </summary>
+    private async Task<UpstreamResult> CopyStreamAsync(UpstreamRequest request, Stream body, byte[] buffer, int read,
+        CancellationTokenSource idle, CancellationTokenSource total, int status, double headersMs, CancellationToken cancellationToken)
+    {
+        var context = request.Context;
+        var response = context.Response;
+        using var scanner = new SseUsageScanner();
+        using var unfinished = new PooledByteBuffer(1024);
+        using var writeLock = new SemaphoreSlim(1, 1);
+        using var stopPings = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var progress = new StreamProgress();
+        string? brokenReason = null;
+        await response.StartAsync(cancellationToken);
+        var pings = SendPingsAsync(response, progress, writeLock, stopPings.Token);
+        try
+        {
+            while (read > 0)
+            {
+                var chunk = buffer.AsMemory(0, read);
+                var complete = scanner.Feed(chunk.Span);
+                var oversized = complete < 0 && unfinished.Length + read > MaxUnfinishedEvent;
+                if (complete < 0 && !oversized)
+                {
+                    unfinished.Write(chunk.Span); // no event ends in this chunk yet
+                }
+                else
+                {
+                    // An event larger than any provider sends is forwarded as it is rather than held without bound.
+                    var through = oversized ? read : complete;
+                    ReadOnlyMemory<byte> ready = chunk[..through];
+                    if (unfinished.Length > 0)
+                    {
+                        unfinished.Write(chunk.Span[..through]);
+                        ready = unfinished.Memory;
+                    }
+
+                    await writeLock.WaitAsync(cancellationToken);
+                    try
+                    {
+                        await response.Body.WriteAsync(ready, cancellationToken);
+                        progress.Wrote(atEventBoundary: !oversized || scanner.AtEventBoundary);
+                    }
+                    finally
+                    {
+                        writeLock.Release();
+                    }
+
+                    unfinished.Clear();
+                    unfinished.Write(chunk.Span[through..]);
+                    if (!progress.Began)
+                    {
+                        progress.Began = true;
+                        request.Timing.MarkFirstByte();
+                        request.AnswerBegan?.Invoke();
+                    }
+                }
+
+                (read, brokenReason) = await ReadAsync(body, buffer, idle, total, cancellationToken);
+            }
+        }
+        finally
+        {
             await stopPings.CancelAsync();
             await pings;
+        }
+
+        // A clean end before message_stop is as broken as a cut connection; an unfinished event is never completed.
+        if (brokenReason is null && request.Endpoint == MessagesEndpointKind.Messages && !scanner.SawMessageStop && scanner.ErrorType is null)
+        {
+            brokenReason = "the stream ended before the answer was finished";
         }
 
         if (brokenReason is not null)
         {
             Log.StreamBroken(_logger, context.TraceIdentifier, Name, brokenReason);
-            if (isStream)
+            if (scanner.ErrorType is null)
             {
                 // The status line is gone; an SSE error event is the only way left to tell the client, then end cleanly.
                 var errorEvent = ErrorResponses.SseErrorEvent(ErrorTypes.Api, $"Provider '{Name}' broke off the stream: {brokenReason}");
-                await response.Body.WriteAsync(scanner!.AtEventBoundary ? errorEvent : [.. "\n\n"u8, .. errorEvent], cancellationToken);
+                await response.Body.WriteAsync(progress.AtEventBoundary ? errorEvent : [.. "\n\n"u8, .. errorEvent], cancellationToken);
+            }
+        }
+
+        var errorType = scanner.ErrorType ?? (brokenReason is not null ? ErrorTypes.Api : null);
+        return new UpstreamResult(status, scanner.Usage, errorType, null, null, brokenReason is not null || scanner.ErrorType is not null, headersMs);
+    }
+
+    /// <summary>Forwards a JSON body as it arrives, with a capped side copy to read its usage and check its shape.</summary>
+    private async Task<UpstreamResult> CopyJsonAsync(UpstreamRequest request, Stream body, byte[] buffer, int read,
+        CancellationTokenSource idle, CancellationTokenSource total, int status, double headersMs, CancellationToken cancellationToken)
+    {
+        var context = request.Context;
+        using var sideCopy = new PooledByteBuffer(4096);
+        var whole = true;
+        var began = false;
+        string? brokenReason = null;
+        while (read > 0)
+        {
+            var chunk = buffer.AsMemory(0, read);
+            if (sideCopy.Length + read <= MaxJsonSideCopy)
+            {
+                sideCopy.Write(chunk.Span);
             }
             else
             {
-                context.Abort();
+                whole = false;
             }
+
+            await context.Response.Body.WriteAsync(chunk, cancellationToken);
+            if (!began)
+            {
+                began = true;
+                request.Timing.MarkFirstByte();
+                request.AnswerBegan?.Invoke();
+            }
+
+            (read, brokenReason) = await ReadAsync(body, buffer, idle, total, cancellationToken);
         }
 
-        var failed = brokenReason is not null || status >= 500;
-        if (scanner is not null)
+        if (brokenReason is not null)
         {
-            var errorType = scanner.ErrorType ?? (brokenReason is not null ? ErrorTypes.Api : status >= 400 ? ErrorTypes.ForStatus(status) : null);
-            return new UpstreamResult(status, scanner.Usage, errorType, null, null, failed || scanner.ErrorType is not null, headersMs);
+            Log.StreamBroken(_logger, context.TraceIdentifier, Name, brokenReason);
+            context.Abort();
+            return new UpstreamResult(status, default, ErrorTypes.Api, null, null, true, headersMs);
         }
 
         var usage = default(TokenUsage);
-        string? jsonError = null;
-        if (AnthropicObjectSummary.TryRead(sideCopy!.Span, out var summary))
+        var isAnswer = AnthropicObjectSummary.TryRead(sideCopy.Span, out var summary)
+            && (request.Endpoint != MessagesEndpointKind.Messages || summary.Kind == AnthropicObjectKind.Message);
+        if (isAnswer)
         {
             usage.Apply(summary.Usage);
-            jsonError = summary.ErrorType;
+        }
+        else if (whole)
+        {
+            // Already forwarded; what is left is to record it as the provider's failure, not as a success.
+            Log.UpstreamFailed(_logger, context.TraceIdentifier, Name, $"answered {status} with a body that is not an Anthropic answer: {Snippet(sideCopy.Span)}");
+            return new UpstreamResult(status, usage, ErrorTypes.Api, null, null, true, headersMs);
         }
 
-        var error = status >= 400 ? jsonError ?? ErrorTypes.ForStatus(status) : brokenReason is not null ? ErrorTypes.Api : null;
-        return new UpstreamResult(status, usage, error, null, null, failed, headersMs);
+        return new UpstreamResult(status, usage, null, null, null, false, headersMs);
     }
 
-    /// <summary>While the upstream is silent, sends Anthropic <c>ping</c> events, only between events.</summary>
-    private async Task SendPingsAsync(HttpResponse response, SseUsageScanner scanner, SemaphoreSlim writeLock, Func<long> lastWrite,
-        CancellationToken stop)
+    /// <summary>While the upstream is silent, sends Anthropic <c>ping</c> events, only between events; a ping counts as
+    /// output, so they come once per interval of silence.</summary>
+    private async Task SendPingsAsync(HttpResponse response, StreamProgress progress, SemaphoreSlim writeLock, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(_pingInterval / 3, _time);
+        using var timer = new PeriodicTimer(_pingInterval / 4, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                if (Stopwatch.GetElapsedTime(lastWrite()) < _pingInterval)
+                if (progress.SilentFor < _pingInterval)
                 {
                     continue;
                 }
@@ -427,9 +516,10 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                 await writeLock.WaitAsync(stop);
                 try
                 {
-                    if (scanner.AtEventBoundary && Stopwatch.GetElapsedTime(lastWrite()) >= _pingInterval)
+                    if (progress.AtEventBoundary && progress.SilentFor >= _pingInterval)
                     {
                         await response.Body.WriteAsync(PingEvent, stop);
+                        progress.Wrote(atEventBoundary: true);
                     }
                 }
                 finally
@@ -444,6 +534,25 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         catch (Exception ex) when (ex is IOException or InvalidOperationException)
         {
             // The client is gone; the copy loop will notice and end the request.
+        }
+    }
+
+    /// <summary>What the copy loop and the ping timer share about the bytes written so far.</summary>
+    private sealed class StreamProgress
+    {
+        private long _lastWrite = Stopwatch.GetTimestamp();
+        private volatile bool _atEventBoundary = true;
+
+        public bool Began { get; set; }
+
+        public bool AtEventBoundary => _atEventBoundary;
+
+        public TimeSpan SilentFor => Stopwatch.GetElapsedTime(Volatile.Read(ref _lastWrite));
+
+        public void Wrote(bool atEventBoundary)
+        {
+            _atEventBoundary = atEventBoundary;
+            Volatile.Write(ref _lastWrite, Stopwatch.GetTimestamp());
         }
     }
 

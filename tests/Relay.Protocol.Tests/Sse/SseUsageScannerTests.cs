@@ -415,4 +415,55 @@ public sealed class SseUsageScannerTests
 
         Assert.Equal(15, SseStreams.Scan(bytes).Usage.OutputTokens);
     }
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    [InlineData("\r")]
+    public void Feed_ReturnsWhereTheLastCompleteEventEnds_WhateverTheSplit(string newline)
+    {
+        var text = $"event: message_start{newline}data: {SseStreams.MessageStart}{newline}{newline}event: ping{newline}data: {{\"type\":\"ping\"}}{newline}{newline}event: content_block_delta{newline}data: {{\"type\":\"content";
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var completeEvents = text.LastIndexOf(newline + newline, StringComparison.Ordinal) + (2 * newline.Length);
+
+        for (var split = 0; split <= bytes.Length; split++)
+        {
+            using var scanner = new SseUsageScanner();
+            var first = scanner.Feed(bytes.AsSpan(0, split));
+            var second = scanner.Feed(bytes.AsSpan(split));
+
+            // What may be forwarded: everything through the last blank line, never a byte of the unfinished event.
+            var forwardable = second >= 0 ? split + second : first;
+            if (newline == "\r\n" && forwardable == completeEvents - 1)
+            {
+                forwardable = completeEvents; // split between the last CR and LF: the LF comes with the next chunk
+            }
+
+            Assert.Equal(completeEvents, forwardable);
+            Assert.False(scanner.AtEventBoundary);
+        }
+    }
+
+    [Fact]
+    public void Feed_NoEventEnds_ReturnsMinusOne()
+    {
+        using var scanner = new SseUsageScanner();
+
+        Assert.Equal(-1, scanner.Feed("event: content_block_delta\ndata: {\"partial\""u8));
+        Assert.Equal(-1, scanner.Feed("more\n"u8));
+        Assert.Equal(1, scanner.Feed("\nevent: ping"u8));
+    }
+
+    [Theory]
+    [InlineData("event: message_start\n", true)]
+    [InlineData("data: {}\n\n", true)]
+    [InlineData(": keep-alive\n\n", true)]
+    [InlineData("\n\nevent: ping", true)]
+    [InlineData("eve", true)]
+    [InlineData("", true)]
+    [InlineData("<html><body>Bad gateway</body></html>", false)]
+    [InlineData("{\"id\":\"msg_1\",\"type\":\"message\"}", false)]
+    [InlineData("Service Unavailable", false)]
+    public void LooksLikeEventStream_TellsAStreamFromAPageOrABody(string start, bool expected) =>
+        Assert.Equal(expected, SseUsageScanner.LooksLikeEventStream(Encoding.UTF8.GetBytes(start)));
 }

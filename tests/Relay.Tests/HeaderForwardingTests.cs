@@ -277,6 +277,28 @@ public sealed class HeaderForwardingTests : IAsyncLifetime
         AssertNoClientCredential(up, _relay.Key);
     }
 
+    [Theory]
+    [InlineData("bridge-model", "anthropic-api-key")]
+    [InlineData("bridge-model", "x-claude-code-session-id")]
+    [InlineData("claude-sonnet-4-6", "anthropic-api-key")]
+    [InlineData("claude-sonnet-4-6", "x-stainless-custom")]
+    public async Task RelayKeyInAnyForwardedHeader_NeverReachesTheProvider(string model, string header)
+    {
+        using var client = _relay.CreateClient(_relay.Key);
+
+        using var response = await SendAsync(client, model, headers: h =>
+        {
+            h.TryAddWithoutValidation(header, $"prefix {_relay.Key} suffix");
+            h.TryAddWithoutValidation("x-claude-code-agent-id", "agent-7"); // an ordinary header still goes
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var up = _upstream.LastRequest;
+        Assert.Null(up.Header(header));
+        Assert.Equal("agent-7", up.Header("x-claude-code-agent-id"));
+        Assert.DoesNotContain(up.Headers.Values, v => v.Contains(ApiKeys.Prefix, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Passthrough_RevokedRelayKey_Is401AndNeverLeavesRelay()
     {

@@ -154,7 +154,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 
         var clientHeaders = request.Context.Request.Headers;
-        ForwardedHeaders.CopyRequestHeaders(clientHeaders, message);
+        ForwardedHeaders.CopyRequestHeaders(clientHeaders, message, dropRelayKeys: !_isBridge);
         if (!message.Headers.Contains("anthropic-version"))
         {
             message.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
@@ -205,7 +205,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     public async Task<int> ForwardGetAsync(HttpContext context, string relativePath, CancellationToken cancellationToken)
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(_root + relativePath + context.Request.QueryString));
-        ForwardedHeaders.CopyRequestHeaders(context.Request.Headers, message);
+        ForwardedHeaders.CopyRequestHeaders(context.Request.Headers, message, dropRelayKeys: !_isBridge);
         AddCredentials(context.Request.Headers, message, clientUsedRelayKey: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Claude Code gives discovery 3 s and Desktop 10 s; a slow list must not hold them for the full message timeout.
@@ -267,7 +267,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                 copy.Advance(read);
             }
 
-            body = copy.Span.ToArray();
+            body = _credentials.Redact(copy.Span.ToArray());
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {

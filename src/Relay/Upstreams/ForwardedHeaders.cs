@@ -22,15 +22,32 @@ internal static class ForwardedHeaders
         || name.StartsWith("x-stainless-", StringComparison.OrdinalIgnoreCase)
         || RequestAllowList.Contains(name);
 
-    public static void CopyRequestHeaders(IHeaderDictionary from, HttpRequestMessage to)
+    /// <param name="from">The client's headers.</param>
+    /// <param name="to">The request to the provider.</param>
+    /// <param name="dropRelayKeys">Leave out any header carrying a key of this Relay, whatever its name: a client
+    /// may put one anywhere, and Relay's keys never leave it. A bridge issues no keys, so it keeps them.</param>
+    public static void CopyRequestHeaders(IHeaderDictionary from, HttpRequestMessage to, bool dropRelayKeys)
     {
         foreach (var (name, values) in from)
         {
-            if (ShouldForwardRequestHeader(name))
+            if (ShouldForwardRequestHeader(name) && !(dropRelayKeys && CarriesRelayKey(values)))
             {
                 to.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
             }
         }
+    }
+
+    private static bool CarriesRelayKey(Microsoft.Extensions.Primitives.StringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (value is not null && value.Contains(Auth.ApiKeys.Prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Copies the upstream's response headers; its <c>request-id</c> travels as <c>upstream-request-id</c>

@@ -187,7 +187,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         byte[] bytes;
         try
         {
-            bytes = await ReadCappedAsync(response, MaxErrorBody, cancellationToken);
+            bytes = _credentials.Redact(await ReadCappedAsync(response, MaxErrorBody, cancellationToken));
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException && !request.Context.RequestAborted.IsCancellationRequested)
         {

@@ -64,6 +64,11 @@ public sealed class StreamingTests : IAsyncLifetime
         var record = (await _relay.WaitForUsageAsync(1)).Single();
         Assert.Equal(499, record.Status);
         Assert.True(record.Streamed);
+        // What was known when the client left is kept: the attempt, and the tokens message_start reported.
+        Assert.Equal(1, record.Attempts);
+        Assert.StartsWith("up/upstream-sonnet cancelled", record.AttemptLog, StringComparison.Ordinal);
+        Assert.Equal(20, record.InputTokens);
+        Assert.Equal(("up", "upstream-sonnet"), (record.Provider, record.UpstreamModel));
     }
 
     [Fact]

@@ -52,6 +52,11 @@ internal static class ConfigValidator
             Fail("maxRequestBodyMB", "must be between 1 and 1024.");
         }
 
+        if (config.ShutdownDrainSeconds is < 0 or > 3600)
+        {
+            Fail("shutdownDrainSeconds", "must be between 0 and 3600.");
+        }
+
         if (string.IsNullOrWhiteSpace(config.Database))
         {
             Fail("database", "must name a SQLite file, such as \"relay.db\".");

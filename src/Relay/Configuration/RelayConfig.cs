@@ -22,6 +22,9 @@ internal sealed class RelayConfig
     [JsonPropertyName("maxRequestBodyMB")]
     public int MaxRequestBodyMB { get; set; } = 32;
 
+    /// <summary>On a graceful stop (Ctrl-C, SIGTERM), how long open requests may still run before Relay ends them.</summary>
+    public int ShutdownDrainSeconds { get; set; } = 30;
+
     /// <summary>The certificate for <c>https://</c> listen URLs.</summary>
     public TlsConfig? Tls { get; set; }
 

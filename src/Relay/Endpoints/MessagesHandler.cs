@@ -2,6 +2,7 @@ using Relay.Auth;
 using Relay.Buffers;
 using Relay.Configuration;
 using Relay.Errors;
+using Relay.Hosting;
 using Relay.Protocol.Anthropic;
 using Relay.Routing;
 using Relay.Storage;
@@ -22,6 +23,7 @@ internal sealed class MessagesHandler(
     UpstreamRegistry upstreams,
     UsageQueue usage,
     RelayConfig config,
+    ShutdownDrain drain,
     ILogger<MessagesHandler> logger)
 {
     private readonly long _bodyLimit = config.MaxRequestBodyMB * 1024L * 1024L;
@@ -30,15 +32,23 @@ internal sealed class MessagesHandler(
     {
         var timing = new RequestTiming();
         var outcome = new Outcome();
+        // Ends the request when the client leaves, or when Relay's drain time after a stop has run out.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, drain.Deadline);
         try
         {
-            await ProcessAsync(context, endpoint, timing, outcome);
+            await ProcessAsync(context, endpoint, timing, outcome, ended.Token);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away; the upstream call was cancelled with it.
+            outcome.KeepProgress();
             outcome.Status = 499;
-            outcome.ErrorType ??= "client_disconnected";
+            outcome.ErrorType = "client_disconnected";
+        }
+        catch (OperationCanceledException) when (drain.Deadline.IsCancellationRequested)
+        {
+            outcome.KeepProgress();
+            await EndForShutdownAsync(context, outcome);
         }
         catch (Exception ex)
         {
@@ -60,9 +70,44 @@ internal sealed class MessagesHandler(
         }
     }
 
-    private async Task ProcessAsync(HttpContext context, MessagesEndpointKind endpoint, RequestTiming timing, Outcome outcome)
+    /// <summary>Relay is stopping and the drain time is over: the client is told in its protocol (an error answer, or
+    /// an error event that properly ends a stream) so it can retry elsewhere, and the record says Relay stopped it.</summary>
+    private static async Task EndForShutdownAsync(HttpContext context, Outcome outcome)
     {
-        var aborted = context.RequestAborted;
+        const string message = "Relay is shutting down and could not finish this answer in time; retry the request.";
+        outcome.ErrorType = RelayStoppedErrorType;
+        try
+        {
+            if (!context.Response.HasStarted)
+            {
+                var error = new RelayError(529, ErrorTypes.Overloaded, message, true);
+                outcome.Status = error.Status;
+                await ErrorResponses.WriteAsync(context, error, TimeSpan.FromSeconds(1));
+            }
+            else
+            {
+                outcome.Status = context.Response.StatusCode;
+                if (context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
+                {
+                    await context.Response.Body.WriteAsync(ErrorResponses.SseErrorEvent(ErrorTypes.Overloaded, message), context.RequestAborted);
+                }
+                else
+                {
+                    context.Abort();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client left in the meantime; the record is still written.
+        }
+    }
+
+    /// <summary>The usage record's error type for a request Relay ended because it was stopping.</summary>
+    public const string RelayStoppedErrorType = "relay_stopped";
+
+    private async Task ProcessAsync(HttpContext context, MessagesEndpointKind endpoint, RequestTiming timing, Outcome outcome, CancellationToken aborted)
+    {
         // A bridge has no keys of its own: every request goes on with the client's credential, for the remote to check.
         var bridged = config.BridgeProvider is not null;
         var auth = bridged ? default : await authenticator.AuthenticateAsync(context.Request.Headers, aborted);
@@ -112,7 +157,7 @@ internal sealed class MessagesHandler(
                 return;
             }
 
-            var result = await dispatcher.DispatchAsync(context, endpoint, body.Memory, info, model, auth.Key is not null, timing, aborted);
+            var result = await dispatcher.DispatchAsync(context, endpoint, body.Memory, info, model, auth.Key is not null, timing, outcome.Progress, aborted);
             outcome.Status = result.Status;
             outcome.Usage = result.Usage;
             outcome.ErrorType = result.ErrorType;
@@ -192,5 +237,20 @@ internal sealed class MessagesHandler(
         public string? AttemptLog { get; set; }
 
         public string? RouteRule { get; set; }
+
+        public DispatchProgress Progress { get; } = new();
+
+        /// <summary>The dispatch ended early: keep what it did and saw.</summary>
+        public void KeepProgress()
+        {
+            Attempts = Progress.Attempts;
+            AttemptLog = Progress.Log.Length > 0 ? Progress.Log.ToString() : null;
+            Usage = Progress.Usage;
+            if (Progress.Route is { } route)
+            {
+                Provider = route.Provider;
+                UpstreamModel = route.PassesModelThrough ? RequestedModel : route.UpstreamModel;
+            }
+        }
     }
 }

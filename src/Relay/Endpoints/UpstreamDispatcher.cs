@@ -34,9 +34,10 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
     private const int MaxCorrectionsPerRequest = 3;
 
     public async Task<DispatchOutcome> DispatchAsync(HttpContext context, MessagesEndpointKind endpoint, ReadOnlyMemory<byte> body,
-        MessagesRequestInfo info, ModelEntry entry, bool clientUsedRelayKey, RequestTiming timing, CancellationToken cancellationToken)
+        MessagesRequestInfo info, ModelEntry entry, bool clientUsedRelayKey, RequestTiming timing, DispatchProgress progress,
+        CancellationToken cancellationToken)
     {
-        var call = new Call(context, endpoint, body, info, clientUsedRelayKey, timing, cancellationToken);
+        var call = new Call(context, endpoint, body, info, clientUsedRelayKey, timing, progress, cancellationToken);
         if (upstreams[entry.Routes[0].Provider].AnswersLocally(endpoint))
         {
             return await AnswerLocallyAsync(call, entry.Routes[0]);
@@ -158,6 +159,14 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
                 corrections = corrections.With(correction);
             }
         }
+        catch (OperationCanceledException)
+        {
+            // Cut short by the client or by Relay stopping: not the provider's doing, but part of what happened.
+            AppendStopped(call.Log, route, Stopwatch.GetElapsedTime(started));
+            call.Attempts++;
+            routeHealth.Release(null, 0, null);
+            throw;
+        }
         catch
         {
             routeHealth.Release(null, 0, null);
@@ -227,7 +236,9 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
             Timing = call.Timing,
             Corrections = corrections,
             AnswerBegan = routeHealth is null ? null : routeHealth.AnswerBegan,
+            UsageSoFar = usage => call.Progress.Usage = usage,
         };
+        call.Progress.Route = route;
         if (route.PassesModelThrough && maxTokensToken.Length == 0)
         {
             return await upstreams[route.Provider].SendAsync(request, call.CancellationToken);
@@ -248,6 +259,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
             Timing = request.Timing,
             Corrections = corrections,
             AnswerBegan = request.AnswerBegan,
+            UsageSoFar = request.UsageSoFar,
         }, call.CancellationToken);
     }
 
@@ -286,7 +298,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
 
     /// <summary>One client request as it goes through the chain: what every attempt needs, and what they add up to.</summary>
     private sealed class Call(HttpContext context, MessagesEndpointKind endpoint, ReadOnlyMemory<byte> body, MessagesRequestInfo info,
-        bool clientUsedRelayKey, RequestTiming timing, CancellationToken cancellationToken)
+        bool clientUsedRelayKey, RequestTiming timing, DispatchProgress progress, CancellationToken cancellationToken)
     {
         public HttpContext Context => context;
 
@@ -300,11 +312,17 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
 
         public RequestTiming Timing => timing;
 
+        public DispatchProgress Progress => progress;
+
         public CancellationToken CancellationToken => cancellationToken;
 
-        public int Attempts { get; set; }
+        public int Attempts
+        {
+            get => progress.Attempts;
+            set => progress.Attempts = value;
+        }
 
-        public StringBuilder Log { get; } = new();
+        public StringBuilder Log => progress.Log;
 
         /// <summary>The refusal the correction being tried answers.</summary>
         public string? Evidence { get; set; }
@@ -336,6 +354,10 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
         response.ContentLength = held.Body.Length;
         await response.Body.WriteAsync(held.Body, context.RequestAborted);
     }
+
+    private static void AppendStopped(StringBuilder log, RouteTarget route, TimeSpan elapsed) =>
+        log.Append(log.Length > 0 ? "; " : "").Append(route.Key).Append(" cancelled ")
+            .Append(elapsed.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)).Append("ms");
 
     private static void AppendAttempt(StringBuilder log, RouteTarget route, UpstreamResult result, TimeSpan elapsed, RequestCorrection? correction)
     {

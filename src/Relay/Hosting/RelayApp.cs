@@ -57,6 +57,8 @@ internal static class RelayApp
         services.AddSingleton<IApiKeyStore>(store);
         services.AddSingleton<IUsageStore>(store);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ShutdownDrain>();
+        services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownDrain.HostShutdownTimeout(config));
         services.AddSingleton(new ModelCatalog(config.Models));
         services.AddSingleton<UpstreamRegistry>();
         services.AddSingleton<ScenarioRouter>();

@@ -416,6 +416,11 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                 (read, brokenReason) = await ReadAsync(body, buffer, idle, total, cancellationToken);
             }
         }
+        catch (OperationCanceledException)
+        {
+            request.UsageSoFar?.Invoke(scanner.Usage);
+            throw;
+        }
         finally
         {
             await stopPings.CancelAsync();

@@ -58,6 +58,10 @@ internal sealed class UpstreamRequest
     /// <summary>Called once when the provider's answer begins (success status and first bytes), so a circuit probe
     /// succeeds then rather than when a long stream ends.</summary>
     public Action? AnswerBegan { get; init; }
+
+    /// <summary>Told the tokens seen so far when the call is cancelled part-way (the client left, Relay is stopping),
+    /// so the usage record keeps them.</summary>
+    public Action<TokenUsage>? UsageSoFar { get; init; }
 }
 
 /// <summary>The provider refused the request as invalid (400/422) before anything reached the client: its words,

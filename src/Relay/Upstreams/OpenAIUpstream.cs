@@ -189,7 +189,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         {
             bytes = _credentials.Redact(await ReadCappedAsync(response, MaxErrorBody, cancellationToken));
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException && !request.Context.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             bytes = [];
         }
@@ -222,15 +222,23 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         var output = new ArrayBufferWriter<byte>(4096);
         using var translator = new ChatStreamTranslator(output, context);
         var body = await upstream.Content.ReadAsStreamAsync(cancellationToken);
-        if (isStream)
+        try
         {
-            await ChatStreamPump.RunAsync(body, response.Body, translator, output, new ChatStreamTiming(_pingInterval, _idleTimeout),
-                request.Timing.MarkFirstByte, cancellationToken);
+            if (isStream)
+            {
+                await ChatStreamPump.RunAsync(body, response.Body, translator, output, new ChatStreamTiming(_pingInterval, _idleTimeout),
+                    request.Timing.MarkFirstByte, cancellationToken);
+            }
+            else
+            {
+                // The provider ignored stream:true and answered one JSON body; its message is a whole chunk.
+                await WriteJsonAsStreamAsync(request, upstream, translator, output, cancellationToken);
+            }
         }
-        else
+        catch (OperationCanceledException)
         {
-            // The provider ignored stream:true and answered one JSON body; its message is a whole chunk.
-            await WriteJsonAsStreamAsync(request, upstream, translator, output, cancellationToken);
+            request.UsageSoFar?.Invoke(translator.Usage);
+            throw;
         }
 
         if (translator.Failed)
@@ -286,7 +294,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         {
             return UpstreamResult.NotSent(new RelayError(502, ErrorTypes.Api, $"Provider '{Name}' answered something that is not a chat completion: {ex.Message}", true));
         }
-        catch (OperationCanceledException) when (!request.Context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return UpstreamResult.NotSent(RelayError.UpstreamTimeout(Name, (int)_timeout.TotalSeconds));
         }
@@ -309,7 +317,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         response.StatusCode = 200;
         response.ContentType = "application/json";
         response.ContentLength = output.WrittenCount;
-        await response.Body.WriteAsync(output.WrittenMemory, request.Context.RequestAborted);
+        await response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
         request.Timing.MarkFirstByte();
         LogRepairs(request, result.RepairedToolCalls, result.InvalidToolCalls);
         return new UpstreamResult(200, result.Usage, null, null, null, false, null);

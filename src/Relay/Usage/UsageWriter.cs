@@ -7,6 +7,7 @@ internal sealed class UsageWriter(UsageQueue queue, IUsageStore store, ILogger<U
 {
     private const int MaxBatch = 512;
     private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(30);
     private Task? _loop;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -21,7 +22,16 @@ internal sealed class UsageWriter(UsageQueue queue, IUsageStore store, ILogger<U
         queue.Complete();
         if (_loop is not null)
         {
-            await _loop.WaitAsync(cancellationToken);
+            // Not bounded by the host's stop token: that may be spent by the requests that drained first, and the
+            // records they queued are the ones that matter most now. A store that hangs still cannot hold the exit forever.
+            try
+            {
+                await _loop.WaitAsync(FlushTimeout, CancellationToken.None);
+            }
+            catch (TimeoutException)
+            {
+                Log.UsageWriteFailed(logger, queue.Reader.Count, new TimeoutException($"The store did not take the last usage records within {FlushTimeout.TotalSeconds} s."));
+            }
         }
     }
 

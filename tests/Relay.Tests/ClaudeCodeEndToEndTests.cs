@@ -34,11 +34,7 @@ public sealed class ClaudeCodeEndToEndTests : IAsyncLifetime
         _home = new TempDirectory();
         _work = new TempDirectory();
 
-        // HOME is prepared exactly as a user would: by the relay executable, from Relay's own relay.json.
-        var configFile = _relay.WriteConfigFile();
-        var setup = await RelayProcess.RunAsync(_work.Path, new Dictionary<string, string?> { ["HOME"] = _home.Path, ["CLAUDE_CONFIG_DIR"] = null },
-            "setup", "claude-code", "--config", configFile, "--url", _relay.BaseUrl);
-        Assert.True(setup.ExitCode == 0, $"relay setup failed: {setup.Stderr}\n{setup.Stdout}");
+        await ClaudeCode.SetUpHomeAsync(_relay, _home.Path, _work.Path);
     }
 
     public async ValueTask DisposeAsync()

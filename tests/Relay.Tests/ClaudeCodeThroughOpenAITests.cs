@@ -27,9 +27,7 @@ public sealed class ClaudeCodeThroughOpenAITests : IAsyncLifetime
         _relay = await RelayTestServer.StartAsync(config);
         _home = new TempDirectory();
         _work = new TempDirectory();
-        var setup = await RelayProcess.RunAsync(_work.Path, new Dictionary<string, string?> { ["HOME"] = _home.Path, ["CLAUDE_CONFIG_DIR"] = null },
-            "setup", "claude-code", "--config", _relay.WriteConfigFile(), "--url", _relay.BaseUrl);
-        Assert.True(setup.ExitCode == 0, $"relay setup failed: {setup.Stderr}\n{setup.Stdout}");
+        await ClaudeCode.SetUpHomeAsync(_relay, _home.Path, _work.Path);
     }
 
     public async ValueTask DisposeAsync()

@@ -266,12 +266,6 @@ public sealed class LearnedCorrectionTests : IAsyncLifetime
         ["usage"] = new JsonObject { ["prompt_tokens"] = 30, ["completion_tokens"] = 2, ["total_tokens"] = 32 },
     }.ToJsonString();
 
-    private static async Task<string[]> Corrections(RelayTestServer relay, string route)
-    {
-        using var admin = relay.CreateClient(AdminKey);
-        using var json = JsonDocument.Parse(await admin.GetStringAsync("v1/routes", Ct));
-        return json.RootElement.GetProperty("routes").EnumerateArray()
-            .Single(r => r.GetProperty("route").GetString() == route)
-            .GetProperty("corrections").EnumerateArray().Select(c => c.GetString()!).ToArray();
-    }
+    private static async Task<string[]> Corrections(RelayTestServer relay, string route) =>
+        (await relay.RouteAsync(AdminKey, route)).GetProperty("corrections").EnumerateArray().Select(c => c.GetString()!).ToArray();
 }

@@ -231,12 +231,8 @@ public sealed class ModelAvailabilityTests : IAsyncLifetime
 
     private Task<HttpResponseMessage> Post(string model) => _relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message(model)), Ct);
 
-    private async Task<string?> RouteState(string route, RelayTestServer? relay = null)
-    {
-        using var admin = (relay ?? _relay).CreateClient(AdminKey);
-        using var json = JsonDocument.Parse(await admin.GetStringAsync("v1/routes", Ct));
-        return json.RootElement.GetProperty("routes").EnumerateArray().Single(r => r.GetProperty("route").GetString() == route).GetProperty("state").GetString();
-    }
+    private async Task<string?> RouteState(string route, RelayTestServer? relay = null) =>
+        (await (relay ?? _relay).RouteAsync(AdminKey, route)).GetProperty("state").GetString();
 
     private static int ClosedPort()
     {

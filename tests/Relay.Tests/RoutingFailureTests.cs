@@ -298,12 +298,7 @@ public sealed class RoutingFailureTests : IAsyncLifetime
 
     private static Task<string> Body(HttpResponseMessage response) => response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
 
-    private async Task<string?> RouteState(string route)
-    {
-        using var admin = _relay.CreateClient(AdminKey);
-        using var json = JsonDocument.Parse(await admin.GetStringAsync("v1/routes", TestContext.Current.CancellationToken));
-        return json.RootElement.GetProperty("routes").EnumerateArray().Single(r => r.GetProperty("route").GetString() == route).GetProperty("state").GetString();
-    }
+    private async Task<string?> RouteState(string route) => (await _relay.RouteAsync(AdminKey, route)).GetProperty("state").GetString();
 
     private static int ClosedPort()
     {

@@ -16,6 +16,15 @@ public static class ClaudeCode
         Path.Combine(await NodeTools.RequireProjectAsync(Path.Combine("tests", "claude-code"), Path.Combine("node_modules", ".bin", "claude")),
             "node_modules", ".bin", "claude");
 
+    /// <summary>Prepares <paramref name="home"/> exactly as a user would: the relay executable's <c>relay setup
+    /// claude-code</c>, from the server's own relay.json.</summary>
+    public static async Task SetUpHomeAsync(RelayTestServer relay, string home, string workingDirectory)
+    {
+        var setup = await RelayProcess.RunAsync(workingDirectory, new Dictionary<string, string?> { ["HOME"] = home, ["CLAUDE_CONFIG_DIR"] = null },
+            "setup", "claude-code", "--config", relay.WriteConfigFile(), "--url", relay.BaseUrl);
+        Xunit.Assert.True(setup.ExitCode == 0, $"relay setup failed: {setup.Stderr}\n{setup.Stdout}");
+    }
+
     /// <summary>Runs <c>claude -p PROMPT</c> plus <paramref name="arguments"/> in <paramref name="workingDirectory"/>.</summary>
     public static async Task<ProcessResult> RunAsync(string home, string workingDirectory, string prompt, IEnumerable<string> arguments,
         Action<string>? onStdoutLine = null, IReadOnlyDictionary<string, string>? extraEnvironment = null)

@@ -111,6 +111,14 @@ public sealed class RelayTestServer : IAsyncDisposable
         return client;
     }
 
+    /// <summary>One route's entry in <c>GET /v1/routes</c>, read with the admin key.</summary>
+    public async Task<System.Text.Json.JsonElement> RouteAsync(string adminKey, string route)
+    {
+        using var admin = CreateClient(adminKey);
+        using var json = System.Text.Json.JsonDocument.Parse(await admin.GetStringAsync("v1/routes", TestContext.Current.CancellationToken));
+        return json.RootElement.GetProperty("routes").EnumerateArray().Single(r => r.GetProperty("route").GetString() == route).Clone();
+    }
+
     /// <summary>Waits until at least <paramref name="count"/> usage records are stored; newest first.</summary>
     public async Task<IReadOnlyList<UsageRecord>> WaitForUsageAsync(int count, TimeSpan? timeout = null)
     {

@@ -135,6 +135,7 @@ internal sealed class MessagesHandler(
 
     private async Task RecordAsync(HttpContext context, MessagesEndpointKind endpoint, RequestTiming timing, Outcome outcome)
     {
+        var attribution = ClientAttribution.From(context.Request.Headers);
         var record = new UsageRecord
         {
             Timestamp = DateTimeOffset.UtcNow,
@@ -157,6 +158,10 @@ internal sealed class MessagesHandler(
             Attempts = outcome.Attempts,
             AttemptLog = outcome.AttemptLog,
             RouteRule = outcome.RouteRule,
+            SessionId = attribution.SessionId,
+            AgentId = attribution.AgentId,
+            ParentAgentId = attribution.ParentAgentId,
+            RequestClass = attribution.RequestClass,
         };
         await usage.EnqueueAsync(record);
 

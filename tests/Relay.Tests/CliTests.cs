@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
@@ -186,6 +187,31 @@ public sealed partial class CliTests
 
         var wrong = await RelayProcess.RunAsync(dir.Path, "usage", "--by", "planet");
         Assert.NotEqual(0, wrong.ExitCode);
+    }
+
+    /// <summary>The README's <c>dotnet run --project src/Relay -- serve</c> must write relay.json and relay.db into the
+    /// folder the user ran it from, not into src/Relay: dotnet run starts the program in <c>RunWorkingDirectory</c>.</summary>
+    [Fact]
+    public async Task DotnetRun_StartsRelayInTheFolderItWasTypedIn()
+    {
+        using var dir = new TempDirectory();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = dir.Path,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("msbuild");
+        start.ArgumentList.Add(Path.Combine(NodeTools.RepositoryRoot, "src", "Relay", "Relay.csproj"));
+        start.ArgumentList.Add("-getProperty:RunWorkingDirectory");
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var msbuild = Process.Start(start)!;
+        var output = await msbuild.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await msbuild.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(msbuild.ExitCode == 0, await msbuild.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(Path.GetFullPath(dir.Path).TrimEnd('/'), output.Trim().TrimEnd('/'));
     }
 
     private static UsageRecord Record(string key, string model, int status, long input, long output, string? session = null, string? agent = null) => new()

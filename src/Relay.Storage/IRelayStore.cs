@@ -38,6 +38,9 @@ public interface IUsageStore
 
     Task<UsageReport> GetUsageReportAsync(DateTimeOffset? since, CancellationToken cancellationToken);
 
+    /// <summary>Usage per client session, the most recently active first, at most <paramref name="limit"/> sessions.</summary>
+    Task<IReadOnlyList<SessionUsage>> GetUsageBySessionAsync(DateTimeOffset? since, int limit, CancellationToken cancellationToken);
+
     /// <summary>The most recent records, newest first.</summary>
     Task<IReadOnlyList<UsageRecord>> GetRecentUsageAsync(int limit, CancellationToken cancellationToken);
 }

@@ -51,4 +51,16 @@ public sealed class UsageRecord
 
     /// <summary>What chose the model: <c>model</c>, <c>pattern:NAME</c> or <c>scenario:NAME</c>.</summary>
     public string? RouteRule { get; init; }
+
+    /// <summary>The client's session (Claude Code's <c>x-claude-code-session-id</c>), so usage can be summed per session.</summary>
+    public string? SessionId { get; init; }
+
+    /// <summary>The subagent that made the request (<c>x-claude-code-agent-id</c>); null for the main agent.</summary>
+    public string? AgentId { get; init; }
+
+    /// <summary>The agent that spawned <see cref="AgentId"/> (<c>x-claude-code-parent-agent-id</c>), for nested agents.</summary>
+    public string? ParentAgentId { get; init; }
+
+    /// <summary>What the request is for, when the client says (<c>x-claude-code-request-class</c>: main, subagent, compaction...).</summary>
+    public string? RequestClass { get; init; }
 }

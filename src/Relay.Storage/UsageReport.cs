@@ -12,3 +12,13 @@ public sealed record UsageTotals(
     long OutputTokens,
     long CacheCreationInputTokens,
     long CacheReadInputTokens);
+
+/// <summary>Usage summed over one client session (records without a session id form one group).</summary>
+/// <param name="Agents">How many distinct subagents made requests in the session (the main agent not counted).</param>
+public sealed record SessionUsage(DateTimeOffset FirstSeen, DateTimeOffset LastSeen, long Agents, UsageTotals Totals)
+{
+    /// <summary>The group name used for records that carried no session id.</summary>
+    public const string NoSession = "(no session)";
+
+    public string SessionId => Totals.Group;
+}

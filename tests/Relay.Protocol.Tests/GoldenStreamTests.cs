@@ -4,8 +4,8 @@ using Relay.Protocol.Translation;
 namespace Relay.Protocol.Tests;
 
 /// <summary>Hand-built upstream streams in each provider family's real shape in, exact Anthropic transcripts out.</summary>
-/// <remarks>Shapes follow the providers' public fixtures (openai-python snapshots, vercel/ai provider fixtures) as
-/// summarised in the research notes. <c>"*"</c> stands for generated ids.</remarks>
+/// <remarks>Shapes follow the providers' public fixtures (openai-python snapshots, vercel/ai provider fixtures).
+/// <c>"*"</c> stands for generated ids.</remarks>
 public sealed class GoldenStreamTests
 {
     private const string Start = """message_start {"type":"message_start","message":{"id":"*","type":"message","role":"assistant","model":"claude-sonnet-4-6","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}}""";

@@ -8,9 +8,9 @@ using Relay.Protocol.Translation;
 
 namespace Relay.Protocol.Tests;
 
-/// <summary>The research notes' top-20 list of what users of other gateways report; one test per bug that applies to
-/// translation, named after it. (#6 count_tokens and #17 Desktop model names are tested in Relay.Tests; #9, local
-/// models printing tool calls as text, is not handled.)</summary>
+/// <summary>What users of other gateways report most (each test names the project's issue); one test per bug that
+/// applies to translation, named after it. (count_tokens and Desktop model names are tested in Relay.Tests; local
+/// models printing tool calls as text is not handled.)</summary>
 public sealed class KnownGatewayBugTests
 {
     [Fact]

@@ -99,7 +99,7 @@ public sealed class BridgeTests : IAsyncLifetime
     }
 
     /// <summary>The same check as <see cref="StreamingTests.Stream_IsNotBuffered_FirstEventArrivesLongBeforeTheLastIsSent"/>,
-    /// through the bridge: seed 002's Python forwarder read every answer whole, which this must not.</summary>
+    /// through the bridge: a hand-written forwarder typically reads every answer whole, which this must not.</summary>
     [Fact]
     public async Task Stream_IsNotBuffered_FirstEventArrivesLongBeforeTheLastIsSent()
     {
@@ -110,7 +110,7 @@ public sealed class BridgeTests : IAsyncLifetime
     [Fact]
     public async Task ToAnotherRelay_TheRemotesKeyWorksThroughTheBridge()
     {
-        // Seed 002's setup: a gateway elsewhere (here another Relay with its own keys) and the bridge on loopback.
+        // The usual setup: a gateway elsewhere (here another Relay with its own keys) and the bridge on loopback.
         await using var remoteRelay = await RelayTestServer.StartAsync(RelayTestServer.DefaultConfig(null));
         await using var bridge = await RelayTestServer.StartAsync(BridgeCommand.CreateConfig(remoteRelay.BaseUrl, "http://127.0.0.1:0", 30));
         using var client = bridge.CreateClient(remoteRelay.Key, bearer: true);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
@@ -158,8 +159,65 @@ public sealed partial class CliTests
         Assert.Equal(2, lines.Count(l => l.Contains("Total", StringComparison.Ordinal) && l.Contains("1,200", StringComparison.Ordinal)));
     }
 
-    private static UsageRecord Record(string key, string model, int status, long input, long output) => new()
+    [Fact]
+    public async Task Usage_BySession_SumsEachClaudeCodeSession()
     {
+        using var dir = new TempDirectory();
+        await using (var store = new SqliteRelayStore(dir.File("relay.db")))
+        {
+            await store.InitializeAsync(TestContext.Current.CancellationToken);
+            await store.AppendUsageAsync(
+            [
+                Record("alice", "claude-sonnet-4-6", 200, 1000, 50, "session-aaaa"),
+                Record("alice", "claude-haiku-4-5", 200, 200, 20, "session-aaaa", agent: "agent-1"),
+                Record("bob", "claude-sonnet-4-6", 200, 3000, 7, "session-bbbb"),
+                Record("bob", "claude-sonnet-4-6", 200, 5, 5),
+            ], TestContext.Current.CancellationToken);
+        }
+
+        var (exit, stdout, stderr) = await RelayProcess.RunAsync(dir.Path, "usage", "--by", "session");
+
+        Assert.True(exit == 0, stderr);
+        var lines = stdout.Split('\n');
+        Assert.Contains(lines, l => l.Contains("session-aaaa", StringComparison.Ordinal) && l.Contains("1,200", StringComparison.Ordinal) && l.Contains("70", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("session-bbbb", StringComparison.Ordinal) && l.Contains("3,000", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("(no session)", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("alice", StringComparison.Ordinal)); // not the per-key table
+        Assert.Single(lines, l => l.Contains("Total", StringComparison.Ordinal) && l.Contains("4,205", StringComparison.Ordinal));
+
+        var wrong = await RelayProcess.RunAsync(dir.Path, "usage", "--by", "planet");
+        Assert.NotEqual(0, wrong.ExitCode);
+    }
+
+    /// <summary>The README's <c>dotnet run --project src/Relay -- serve</c> must write relay.json and relay.db into the
+    /// folder the user ran it from, not into src/Relay: dotnet run starts the program in <c>RunWorkingDirectory</c>.</summary>
+    [Fact]
+    public async Task DotnetRun_StartsRelayInTheFolderItWasTypedIn()
+    {
+        using var dir = new TempDirectory();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = dir.Path,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("msbuild");
+        start.ArgumentList.Add(Path.Combine(NodeTools.RepositoryRoot, "src", "Relay", "Relay.csproj"));
+        start.ArgumentList.Add("-getProperty:RunWorkingDirectory");
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var msbuild = Process.Start(start)!;
+        var output = await msbuild.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await msbuild.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(msbuild.ExitCode == 0, await msbuild.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(Path.GetFullPath(dir.Path).TrimEnd('/'), output.Trim().TrimEnd('/'));
+    }
+
+    private static UsageRecord Record(string key, string model, int status, long input, long output, string? session = null, string? agent = null) => new()
+    {
+        SessionId = session,
+        AgentId = agent,
         Timestamp = DateTimeOffset.UtcNow,
         RequestId = "req_" + Guid.NewGuid().ToString("N"),
         KeyId = 1,

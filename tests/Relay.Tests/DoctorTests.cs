@@ -11,7 +11,7 @@ using Relay.Tls;
 
 namespace Relay.Tests;
 
-/// <summary><c>relay doctor</c> against Relay and against gateways with the faults seed 002 had to find by hand.</summary>
+/// <summary><c>relay doctor</c> against Relay and against gateways with the faults people otherwise find by hand.</summary>
 public sealed class DoctorTests : IAsyncLifetime
 {
     private RelayTestServer _relay = null!;
@@ -89,7 +89,7 @@ public sealed class DoctorTests : IAsyncLifetime
     [Fact]
     public async Task BufferedStreams_AreFound_ClientsWorkWithWarnings()
     {
-        // A gateway that answers correctly but holds every stream back until it is complete, like seed 002's forwarder.
+        // A gateway that answers correctly but holds every stream back until it is complete, like a forwarder that reads answers whole.
         await using var gateway = await FakeUpstream.StartAsync();
         gateway.Handler = async (ctx, captured) =>
         {

@@ -9,7 +9,12 @@ namespace Relay.Tests;
 /// <summary><c>GET /v1/models</c> in Anthropic's list format with its cursors, and <c>GET /v1/models/{id}</c>.</summary>
 public sealed class ModelsTests : IAsyncLifetime
 {
-    private static readonly string[] Listed = ["claude-sonnet-4-6", "claude-opus-4-7", "alias-sonnet", "claude-haiku-4-5", "deepseek-chat"];
+    /// <summary>The exact names in config order, then the current Claude ids the patterns ("claude-haiku-*", "*") route.</summary>
+    private static readonly string[] Listed =
+    [
+        "claude-sonnet-4-6", "claude-opus-4-7", "alias-sonnet", "claude-haiku-4-5", "deepseek-chat",
+        "claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5", "claude-fable-5", "claude-opus-4-8", "claude-sonnet-5",
+    ];
 
     private RelayTestServer _relay = null!;
 
@@ -122,12 +127,12 @@ public sealed class ModelsTests : IAsyncLifetime
         AssertCursors(second, Listed[2..4], hasMore: true);
 
         using var third = await GetJsonAsync("v1/models?limit=2&after_id=" + second.RootElement.GetProperty("last_id").GetString());
-        AssertCursors(third, Listed[4..], hasMore: false);
+        AssertCursors(third, Listed[4..6], hasMore: true);
 
-        using var exact = await GetJsonAsync("v1/models?limit=5");
+        using var exact = await GetJsonAsync($"v1/models?limit={Listed.Length}");
         AssertCursors(exact, Listed, hasMore: false);
 
-        using var afterLast = await GetJsonAsync("v1/models?after_id=deepseek-chat");
+        using var afterLast = await GetJsonAsync("v1/models?after_id=" + Listed[^1]);
         AssertCursors(afterLast, [], hasMore: false);
     }
 
@@ -164,7 +169,7 @@ public sealed class ModelsTests : IAsyncLifetime
 
     [Theory]
     [InlineData("1", 1)]
-    [InlineData("1000", 5)]
+    [InlineData("1000", 11)]
     public async Task BoundaryLimits_AreAccepted(string limit, int count)
     {
         using var page = await GetJsonAsync("v1/models?limit=" + limit);

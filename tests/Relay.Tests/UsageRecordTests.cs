@@ -61,6 +61,44 @@ public sealed class UsageRecordTests : RelayWithUpstream
     }
 
     [Fact]
+    public async Task ClaudeCodeSessionAndAgentHeaders_AreRecorded_SoUsageSumsPerSession()
+    {
+        Upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Responses.MessageJson(input: 10, output: 4));
+        var session = "4bbdb410-bb7f-42d2-b656-4860cc3b809e";
+        async Task SendAsync(params (string Name, string Value)[] headers)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages?beta=true") { Content = JsonBody.Of(JsonBody.Message("claude-sonnet-4-6")) };
+            foreach (var (name, value) in headers)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+
+            using var response = await Server.Client.SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await SendAsync(("X-Claude-Code-Session-Id", session), ("x-claude-code-request-class", "main"));
+        await SendAsync(("X-Claude-Code-Session-Id", session), ("x-claude-code-agent-id", "agent-explore-1"), ("x-claude-code-request-class", "subagent"));
+        await SendAsync(("X-Claude-Code-Session-Id", session), ("x-claude-code-agent-id", "agent-nested-2"),
+            ("x-claude-code-parent-agent-id", "agent-explore-1"));
+        await SendAsync(("X-Claude-Code-Session-Id", new string('s', 5000)));
+        await SendAsync();
+
+        var records = (await Server.WaitForUsageAsync(5)).Reverse().ToList();
+        Assert.Equal((session, null, null, "main"), (records[0].SessionId, records[0].AgentId, records[0].ParentAgentId, records[0].RequestClass));
+        Assert.Equal((session, "agent-explore-1", null, "subagent"), (records[1].SessionId, records[1].AgentId, records[1].ParentAgentId, records[1].RequestClass));
+        Assert.Equal((session, "agent-nested-2", "agent-explore-1"), (records[2].SessionId, records[2].AgentId, records[2].ParentAgentId));
+        Assert.Equal(new string('s', 128), records[3].SessionId); // a header cannot fill the store
+        Assert.Null(records[4].SessionId);
+
+        var sessions = await Server.Store.GetUsageBySessionAsync(null, 50, TestContext.Current.CancellationToken);
+        var one = sessions.Single(s => s.SessionId == session);
+        Assert.Equal((3L, 2L, 30L, 12L), (one.Totals.Requests, one.Agents, one.Totals.InputTokens, one.Totals.OutputTokens));
+        Assert.Equal(1, sessions.Single(s => s.SessionId == "(no session)").Totals.Requests);
+        Assert.Equal(3, sessions.Count);
+    }
+
+    [Fact]
     public async Task ManyConcurrentRequests_EachGetsExactlyOneRecord()
     {
         Upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Responses.MessageJson(input: 3, output: 2));

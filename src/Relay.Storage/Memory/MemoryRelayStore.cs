@@ -105,6 +105,21 @@ public sealed partial class MemoryRelayStore : IRelayStore
         }
     }
 
+    public Task<IReadOnlyList<SessionUsage>> GetUsageBySessionAsync(DateTimeOffset? since, int limit, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<SessionUsage>>(_usage
+                .Where(r => since is null || r.Timestamp >= since)
+                .GroupBy(r => r.SessionId ?? SessionUsage.NoSession)
+                .Select(g => new SessionUsage(g.Min(r => r.Timestamp), g.Max(r => r.Timestamp),
+                    g.Where(r => r.AgentId is not null).Select(r => r.AgentId).Distinct().Count(), Total(g.Key, g)))
+                .OrderByDescending(s => s.LastSeen).ThenBy(s => s.SessionId, StringComparer.Ordinal)
+                .Take(limit)
+                .ToList());
+        }
+    }
+
     public Task<IReadOnlyList<UsageRecord>> GetRecentUsageAsync(int limit, CancellationToken cancellationToken)
     {
         lock (_lock)

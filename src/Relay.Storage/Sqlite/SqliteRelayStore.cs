@@ -140,9 +140,10 @@ public sealed partial class SqliteRelayStore : IRelayStore
         command.CommandText = """
             INSERT INTO usage (ts, request_id, key_id, key_name, endpoint, requested_model, provider, upstream_model,
                                status, error_type, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
-                               first_byte_ms, duration_ms, streamed, attempts, attempt_log, route_rule)
+                               first_byte_ms, duration_ms, streamed, attempts, attempt_log, route_rule,
+                               session_id, agent_id, parent_agent_id, request_class)
             VALUES ($ts, $rid, $kid, $kname, $endpoint, $model, $provider, $upstream, $status, $error, $in, $out, $cw, $cr,
-                    $ttfb, $duration, $streamed, $attempts, $attemptLog, $rule);
+                    $ttfb, $duration, $streamed, $attempts, $attemptLog, $rule, $session, $agent, $parentAgent, $requestClass);
             """;
         var p = command.Parameters;
         var ts = p.Add("$ts", SqliteType.Integer);
@@ -165,6 +166,10 @@ public sealed partial class SqliteRelayStore : IRelayStore
         var attempts = p.Add("$attempts", SqliteType.Integer);
         var attemptLog = p.Add("$attemptLog", SqliteType.Text);
         var rule = p.Add("$rule", SqliteType.Text);
+        var session = p.Add("$session", SqliteType.Text);
+        var agent = p.Add("$agent", SqliteType.Text);
+        var parentAgent = p.Add("$parentAgent", SqliteType.Text);
+        var requestClass = p.Add("$requestClass", SqliteType.Text);
         command.Prepare();
 
         foreach (var r in records)
@@ -189,6 +194,10 @@ public sealed partial class SqliteRelayStore : IRelayStore
             attempts.Value = r.Attempts;
             attemptLog.Value = (object?)r.AttemptLog ?? DBNull.Value;
             rule.Value = (object?)r.RouteRule ?? DBNull.Value;
+            session.Value = (object?)r.SessionId ?? DBNull.Value;
+            agent.Value = (object?)r.AgentId ?? DBNull.Value;
+            parentAgent.Value = (object?)r.ParentAgentId ?? DBNull.Value;
+            requestClass.Value = (object?)r.RequestClass ?? DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -213,7 +222,7 @@ public sealed partial class SqliteRelayStore : IRelayStore
         command.CommandText = """
             SELECT ts, request_id, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error_type,
                    input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, first_byte_ms, duration_ms, streamed,
-                   attempts, attempt_log, route_rule
+                   attempts, attempt_log, route_rule, session_id, agent_id, parent_agent_id, request_class
             FROM usage ORDER BY id DESC LIMIT $limit;
             """;
         command.Parameters.AddWithValue("$limit", limit);
@@ -243,10 +252,42 @@ public sealed partial class SqliteRelayStore : IRelayStore
                 Attempts = reader.GetInt32(17),
                 AttemptLog = reader.IsDBNull(18) ? null : reader.GetString(18),
                 RouteRule = reader.IsDBNull(19) ? null : reader.GetString(19),
+                SessionId = reader.IsDBNull(20) ? null : reader.GetString(20),
+                AgentId = reader.IsDBNull(21) ? null : reader.GetString(21),
+                ParentAgentId = reader.IsDBNull(22) ? null : reader.GetString(22),
+                RequestClass = reader.IsDBNull(23) ? null : reader.GetString(23),
             });
         }
 
         return records;
+    }
+
+    public async Task<IReadOnlyList<SessionUsage>> GetUsageBySessionAsync(DateTimeOffset? since, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT COALESCE(session_id, $none) AS grp, MIN(ts), MAX(ts), COUNT(DISTINCT agent_id), COUNT(*),
+                   SUM(CASE WHEN status >= 400 OR error_type IS NOT NULL THEN 1 ELSE 0 END),
+                   SUM(input_tokens), SUM(output_tokens), SUM(cache_creation_tokens), SUM(cache_read_tokens)
+            FROM usage WHERE ts >= $since GROUP BY grp ORDER BY MAX(ts) DESC, grp LIMIT $limit;
+            """;
+        command.Parameters.AddWithValue("$none", SessionUsage.NoSession);
+        command.Parameters.AddWithValue("$since", since?.ToUnixTimeMilliseconds() ?? long.MinValue);
+        command.Parameters.AddWithValue("$limit", limit);
+        var rows = new List<SessionUsage>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new SessionUsage(
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+                reader.GetInt64(3),
+                new UsageTotals(reader.GetString(0), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7),
+                    reader.GetInt64(8), reader.GetInt64(9))));
+        }
+
+        return rows;
     }
 
     public ValueTask DisposeAsync()

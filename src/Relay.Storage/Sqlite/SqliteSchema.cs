@@ -57,6 +57,12 @@ internal static class SqliteSchema
             PRIMARY KEY (provider, upstream_model, kind, name)
         );
         """,
+        """
+        ALTER TABLE usage ADD COLUMN session_id TEXT;
+        ALTER TABLE usage ADD COLUMN agent_id TEXT;
+        ALTER TABLE usage ADD COLUMN parent_agent_id TEXT;
+        ALTER TABLE usage ADD COLUMN request_class TEXT;
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)

@@ -10,8 +10,8 @@ using Relay.Storage.Memory;
 namespace Relay.Cli;
 
 /// <summary>
-/// <c>relay bridge --to URL</c>: seed 002's loopback forwarder done with Relay's own engine. Claude Desktop accepts
-/// plain HTTP only on loopback, so a bridge on 127.0.0.1 lets it use a plain-HTTP gateway elsewhere.
+/// <c>relay bridge --to URL</c>: the loopback forwarder people write by hand, done with Relay's own engine. Claude
+/// Desktop accepts plain HTTP only on loopback, so a bridge on 127.0.0.1 lets it use a plain-HTTP gateway elsewhere.
 /// </summary>
 /// <remarks>
 /// It is <c>relay serve</c> (<see cref="RelayApp"/>) with a config built here: one <c>passthrough</c> provider and one

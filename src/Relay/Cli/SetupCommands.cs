@@ -9,7 +9,7 @@ using Relay.Storage;
 
 namespace Relay.Cli;
 
-/// <summary><c>relay setup claude-code|claude-desktop</c>: the seeds' hand-written guides as one command each.</summary>
+/// <summary><c>relay setup claude-code|claude-desktop</c>: each client's manual gateway setup as one command.</summary>
 /// <remarks>
 /// Defaults come from the local relay.json when there is one (its listen URL, its models by family, a new key in its
 /// database), so on the machine that runs Relay no option is needed. Elsewhere, give <c>--url</c> and <c>--key</c>.

@@ -5,14 +5,21 @@ using Spectre.Console;
 
 namespace Relay.Cli;
 
-/// <summary><c>relay usage</c>: requests and tokens per key and per model, with totals.</summary>
+/// <summary><c>relay usage</c>: requests and tokens per key and per model, with totals; or per client session.</summary>
 internal static class UsageCommand
 {
+    private const int MaxSessions = 50;
+
     public static Command Create()
     {
         var config = CliOptions.Config();
         var since = new Option<string?>("--since") { Description = "Only the last period, such as 24h, 7d or 30m." };
-        var command = new Command("usage", "Show usage per key and per model.") { config, since };
+        var by = new Option<string?>("--by")
+        {
+            Description = "One grouping: key, model, or session (Claude Code sessions, most recent first).",
+        };
+        by.AcceptOnlyFromAmong("key", "model", "session");
+        var command = new Command("usage", "Show usage per key and per model, or per session.") { config, since, by };
         command.SetAction((parse, ct) => CliOptions.GuardAsync(parse, async output =>
         {
             DateTimeOffset? from = null;
@@ -36,8 +43,29 @@ internal static class UsageCommand
                 return 0;
             }
 
-            console.Write(BuildTable("Key", report.ByKey, report.Total));
-            console.Write(BuildTable("Model", report.ByModel, report.Total));
+            var grouping = parse.GetValue(by);
+            if (grouping == "session")
+            {
+                var sessions = await store.GetUsageBySessionAsync(from, MaxSessions, ct);
+                console.Write(BuildSessionTable(sessions, report.Total));
+                if (sessions.Count == MaxSessions)
+                {
+                    await output.WriteLineAsync($"The {MaxSessions} most recently active sessions; use --since to look at a shorter period.");
+                }
+
+                return 0;
+            }
+
+            if (grouping is null or "key")
+            {
+                console.Write(BuildTable("Key", report.ByKey, report.Total));
+            }
+
+            if (grouping is null or "model")
+            {
+                console.Write(BuildTable("Model", report.ByModel, report.Total));
+            }
+
             return 0;
         }));
         return command;
@@ -57,6 +85,28 @@ internal static class UsageCommand
         }
 
         AddRow(table, "[bold]Total[/]", total);
+        return table;
+    }
+
+    private static Table BuildSessionTable(IReadOnlyList<SessionUsage> sessions, UsageTotals total)
+    {
+        var table = new Table().AddColumns("Session", "Last active (UTC)", "Minutes", "Agents", "Requests", "Errors", "Input", "Output",
+            "Cache write", "Cache read");
+        foreach (var column in table.Columns.Skip(2))
+        {
+            column.RightAligned();
+        }
+
+        foreach (var session in sessions)
+        {
+            var t = session.Totals;
+            table.AddRow(Markup.Escape(session.SessionId), session.LastSeen.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                ((session.LastSeen - session.FirstSeen).TotalMinutes).ToString("N0", CultureInfo.InvariantCulture), N(session.Agents),
+                N(t.Requests), N(t.Errors), N(t.InputTokens), N(t.OutputTokens), N(t.CacheCreationInputTokens), N(t.CacheReadInputTokens));
+        }
+
+        table.AddRow("[bold]Total[/]", "", "", "", N(total.Requests), N(total.Errors), N(total.InputTokens), N(total.OutputTokens),
+            N(total.CacheCreationInputTokens), N(total.CacheReadInputTokens));
         return table;
     }
 

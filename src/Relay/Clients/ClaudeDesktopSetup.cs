@@ -32,7 +32,7 @@ internal sealed record ClaudeDesktopSetupResult(string Id, JsonSettingsFile Meta
 /// <summary>
 /// Writes Claude Desktop's local third-party inference configuration: <c>configLibrary/_meta.json</c>, which names
 /// the applied configuration, and <c>configLibrary/&lt;id&gt;.json</c>, a flat object of configuration keys
-/// (research notes, anthropic-contract.md §1.6). Other configurations and unknown keys are kept.
+/// (the layout Claude Desktop's third-party inference settings use). Other configurations and unknown keys are kept.
 /// </summary>
 internal static partial class ClaudeDesktopSetup
 {

@@ -8,7 +8,7 @@ namespace Relay.Clients;
 /// </summary>
 /// <remarks>
 /// Both clients concatenate, so a base URL ending in <c>/v1</c> becomes <c>/v1/v1/messages</c> and one ending in
-/// <c>/</c> becomes <c>//v1/messages</c> (seed guides 001 and 002 both warn about it). Setup commands write the
+/// <c>/</c> becomes <c>//v1/messages</c> (a common mistake when setting a client up by hand). Setup commands write the
 /// normalised form; <c>relay doctor</c> tests the form the user gave, because that is what the client would send.
 /// </remarks>
 internal sealed class GatewayUrl
@@ -32,7 +32,7 @@ internal sealed class GatewayUrl
 
     public bool IsLoopback => IsLoopbackHost(Uri.Host);
 
-    /// <summary>Claude Desktop takes plain HTTP only on loopback (seed 002: anything else is retried as https://).</summary>
+    /// <summary>Claude Desktop takes plain HTTP only on loopback (any other http:// URL is retried as https://).</summary>
     public bool DesktopAccepts => IsHttps || IsLoopback;
 
     public static bool TryParse(string text, [NotNullWhen(true)] out GatewayUrl? url, [NotNullWhen(false)] out string? error)

@@ -17,16 +17,16 @@ namespace Relay.Diagnostics;
 internal sealed record DoctorOptions(string Url, string? Key, string? Model, TimeSpan Timeout);
 
 /// <summary>
-/// Checks a gateway (Relay or any other) the way seed 002 had to by hand, and says per client whether it would work
-/// and how to fix what would not. Every request is the one the clients make: the base URL as given with
-/// <c>/v1/...</c> appended, <c>Authorization: Bearer</c> (Claude Desktop's default and Claude Code's
+/// Checks a gateway (Relay or any other) the way one would by hand when a client cannot use it, and says per client
+/// whether it would work and how to fix what would not. Every request is the one the clients make: the base URL as
+/// given with <c>/v1/...</c> appended, <c>Authorization: Bearer</c> (Claude Desktop's default and Claude Code's
 /// <c>ANTHROPIC_AUTH_TOKEN</c>), then <c>x-api-key</c>.
 /// </summary>
 /// <remarks>
-/// The key is only ever shown masked, and scrubbed from anything the gateway sends back. Client rules come from the
-/// research notes (anthropic-contract.md §1): Desktop takes plain HTTP only on loopback, its discovery keeps
-/// Claude-looking ids (or ones with <c>anthropic_family_tier</c>) and treats a redirect as failure, and Claude Code's
-/// discovery gives up after 3 s.
+/// The key is only ever shown masked, and scrubbed from anything the gateway sends back. Client rules come from
+/// Anthropic's gateway documentation for Claude Code and Claude Desktop: Desktop takes plain HTTP only on loopback,
+/// its discovery keeps Claude-looking ids (or ones with <c>anthropic_family_tier</c>) and treats a redirect as
+/// failure, and Claude Code's discovery gives up after 3 s.
 /// </remarks>
 internal sealed class GatewayDoctor(DoctorOptions options)
 {
@@ -444,7 +444,7 @@ internal sealed class GatewayDoctor(DoctorOptions options)
             }
             else if (waited >= 500 && spread < 50)
             {
-                const string fix = "something between the client and the model buffers whole responses (a proxy, or a forwarder such as seed 002's script): make it stream, or use `relay bridge`";
+                const string fix = "something between the client and the model buffers whole responses (a proxy, or a hand-written forwarder that reads each answer whole): make it stream, or use `relay bridge`";
                 Add("stream", title, CheckStatus.Warn, $"buffered: all {events} events arrived at once after {waited:F0} ms{framing}", fix);
                 _code.Warn("streams arrive all at once (buffered)", fix);
                 _desktop.Warn("streams arrive all at once (buffered)", fix);

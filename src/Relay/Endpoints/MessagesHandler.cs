@@ -180,6 +180,7 @@ internal sealed class MessagesHandler(
 
     private async Task RecordAsync(HttpContext context, MessagesEndpointKind endpoint, RequestTiming timing, Outcome outcome)
     {
+        var attribution = ClientAttribution.From(context.Request.Headers);
         var record = new UsageRecord
         {
             Timestamp = DateTimeOffset.UtcNow,
@@ -202,6 +203,10 @@ internal sealed class MessagesHandler(
             Attempts = outcome.Attempts,
             AttemptLog = outcome.AttemptLog,
             RouteRule = outcome.RouteRule,
+            SessionId = attribution.SessionId,
+            AgentId = attribution.AgentId,
+            ParentAgentId = attribution.ParentAgentId,
+            RequestClass = attribution.RequestClass,
         };
         await usage.EnqueueAsync(record);
 

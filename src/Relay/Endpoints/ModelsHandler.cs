@@ -11,8 +11,11 @@ using Relay.Upstreams;
 namespace Relay.Endpoints;
 
 /// <summary><c>GET /v1/models</c> and <c>GET /v1/models/{id}</c> in Anthropic's list format, with its cursors.</summary>
-/// <remarks>Lists the configured exact names (patterns cannot be listed). The first name of each <c>family</c> is
-/// marked <c>is_family_default</c>, so Claude Desktop's discovery has one default per tier.</remarks>
+/// <remarks>Lists the configured exact names in config order, then the current Claude ids (<see cref="KnownClaudeModels"/>)
+/// that a configured pattern routes: a pattern itself cannot be listed, and discovery keeps only Claude ids, so a
+/// config of patterns alone would otherwise list nothing. The first name of each <c>family</c> is marked
+/// <c>is_family_default</c>, so Claude Desktop's discovery has one default per tier. The list is built once, so
+/// Claude Code's discovery (3 s timeout) is answered at once.</remarks>
 internal sealed class ModelsHandler
 {
     private const int DefaultLimit = 20;
@@ -35,16 +38,23 @@ internal sealed class ModelsHandler
         _bridge = config.BridgeProvider is { } provider ? upstreams[provider] as AnthropicUpstream : null;
         _createdAt = time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         var seenFamilies = new HashSet<string>(StringComparer.Ordinal);
-        _models = catalog.Listed.Select(entry => Describe(entry, entry.Family is { } f && seenFamilies.Add(f))).ToArray();
+        var routedByPattern = KnownClaudeModels.Ids
+            .Select(id => (Id: id, Entry: catalog.TryResolve(id, out var entry) && entry.IsPattern ? entry : null))
+            .Where(m => m.Entry is not null)
+            .Select(m => (m.Id, Entry: m.Entry!, DisplayName: KnownClaudeModels.DisplayName(m.Id)));
+        _models = catalog.Listed.Select(entry => (Id: entry.Name, Entry: entry, DisplayName: entry.DisplayName ?? entry.Name))
+            .Concat(routedByPattern)
+            .Select(m => Describe(m.Id, m.DisplayName, m.Entry.Family, m.Entry.Family is { } f && seenFamilies.Add(f)))
+            .ToArray();
     }
 
-    private ModelInfo Describe(ModelEntry entry, bool familyDefault) => new()
+    private ModelInfo Describe(string id, string displayName, string? family, bool familyDefault) => new()
     {
-        Id = entry.Name,
-        DisplayName = entry.DisplayName ?? entry.Name,
+        Id = id,
+        DisplayName = displayName,
         CreatedAt = _createdAt,
-        AnthropicFamilyTier = entry.Family,
-        IsFamilyDefault = entry.Family is null ? null : familyDefault,
+        AnthropicFamilyTier = family,
+        IsFamilyDefault = family is null ? null : familyDefault,
     };
 
     public async Task ListAsync(HttpContext context)

@@ -18,14 +18,18 @@ internal static class RelayEndpoints
 
         api.MapGet("/v1/routes", context => context.RequestServices.GetRequiredService<AdminHandler>().RoutesAsync(context));
 
-        // Claude Code and health checkers probe the root; answer without a key.
-        api.MapMethods("/", ["GET", "HEAD"], async context =>
+        // Claude Code probes the root and sends HEAD /api/hello (without credentials) before its first request, and
+        // health checkers probe the root: answer at once, without a key, and without touching any provider.
+        api.MapMethods("/", ["GET", "HEAD"], AnswerAliveAsync);
+        api.MapMethods("/api/hello", ["GET", "HEAD"], AnswerAliveAsync);
+    }
+
+    private static async Task AnswerAliveAsync(HttpContext context)
+    {
+        context.Response.ContentType = "application/json";
+        if (HttpMethods.IsGet(context.Request.Method))
         {
-            context.Response.ContentType = "application/json";
-            if (HttpMethods.IsGet(context.Request.Method))
-            {
-                await context.Response.WriteAsync("""{"name":"relay","status":"ok"}""");
-            }
-        });
+            await context.Response.WriteAsync("""{"name":"relay","status":"ok"}""");
+        }
     }
 }

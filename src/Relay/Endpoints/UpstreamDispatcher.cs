@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Relay.Buffers;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Corrections;
+using Relay.Protocol.Json;
 using Relay.Routing;
 using Relay.Upstreams;
 
@@ -280,7 +282,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
             .First();
     }
 
-    private async Task WriteUnwrittenAsync(HttpContext context, UpstreamResult result, string provider)
+    private static async Task WriteUnwrittenAsync(HttpContext context, UpstreamResult result, string provider)
     {
         if (result.Held is { } held)
         {
@@ -288,9 +290,16 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
         }
         else
         {
-            await ErrorResponses.WriteAsync(context, result.Unsent!);
+            await WriteErrorAsync(context, result.Unsent!, provider);
         }
     }
+
+    /// <summary>Writes an error Relay words itself; a provider wait longer than clients retry by themselves is said
+    /// in the message and marked not to be retried.</summary>
+    private static Task WriteErrorAsync(HttpContext context, RelayError error, string provider) =>
+        ErrorResponses.WriteAsync(context, RetryAdvice.IsTooLong(error.RetryAfter)
+            ? error with { Message = RetryAdvice.LongWaitMessage(provider, error.RetryAfter!.Value, error.Message), Retryable = false }
+            : error);
 
     private static bool SameSlot(RequestCorrection a, RequestCorrection b) =>
         a.Kind == b.Kind && string.Equals(a.Name, b.Name, StringComparison.Ordinal)
@@ -331,24 +340,46 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
     private static async Task WriteHeldAsync(HttpContext context, HeldResponse held, string provider)
     {
         // An upstream error that is not Anthropic-shaped (an HTML page from a proxy, an empty body) is wrapped, so
-        // clients always get an error they can parse; an Anthropic one is forwarded byte for byte.
+        // clients always get an error they can parse; an Anthropic one is forwarded byte for byte, headers included
+        // (x-should-retry, anthropic-ratelimit-*), with retry-after in whole seconds. A wait longer than clients retry
+        // by themselves is the exception: its message is reworded to say how long, and x-should-retry is false.
         if (!AnthropicObjectSummary.TryRead(held.Body, out var summary) || summary.Kind != AnthropicObjectKind.Error)
         {
             var snippet = System.Text.Encoding.UTF8.GetString(held.Body.AsSpan(0, Math.Min(held.Body.Length, 200))).ReplaceLineEndings(" ").Trim();
             var error = new RelayError(held.Status, ErrorTypes.ForStatus(held.Status),
-                $"Provider '{provider}' answered {held.Status}" + (snippet.Length > 0 ? $": {snippet}" : " with an empty body."), true);
-            await ErrorResponses.WriteAsync(context, error, held.RetryAfter);
+                $"Provider '{provider}' answered {held.Status}" + (snippet.Length > 0 ? $": {snippet}" : " with an empty body."), true)
+            {
+                RetryAfter = held.RetryAfter,
+            };
+            await WriteErrorAsync(context, error, provider);
             return;
         }
 
+        var longWait = RetryAdvice.IsTooLong(held.RetryAfter);
         var response = context.Response;
         response.StatusCode = held.Status;
         foreach (var (name, values) in held.Headers)
         {
-            if (!name.Equals("content-length", StringComparison.OrdinalIgnoreCase))
+            if (!name.Equals("content-length", StringComparison.OrdinalIgnoreCase) && !name.Equals("retry-after", StringComparison.OrdinalIgnoreCase)
+                && !(longWait && name.Equals("x-should-retry", StringComparison.OrdinalIgnoreCase)))
             {
                 response.Headers[name] = values;
             }
+        }
+
+        if (held.RetryAfter is { } wait)
+        {
+            response.Headers.RetryAfter = RetryAdvice.Seconds(wait);
+        }
+
+        if (longWait)
+        {
+            response.Headers["x-should-retry"] = "false";
+            response.ContentType = "application/json";
+            var envelope = new ErrorEnvelope(summary.ErrorType ?? ErrorTypes.ForStatus(held.Status),
+                RetryAdvice.LongWaitMessage(provider, held.RetryAfter!.Value, summary.ErrorMessage));
+            await JsonSerializer.SerializeAsync(response.Body, envelope, ProtocolJson.Context.ErrorEnvelope, context.RequestAborted);
+            return;
         }
 
         response.ContentLength = held.Body.Length;

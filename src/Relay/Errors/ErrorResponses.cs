@@ -24,7 +24,7 @@ internal static class ErrorResponses
 
         if ((retryAfter ?? error.RetryAfter) is { } wait)
         {
-            response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            response.Headers.RetryAfter = RetryAdvice.Seconds(wait);
         }
 
         await JsonSerializer.SerializeAsync(response.Body, new ErrorEnvelope(error.Type, error.Message),

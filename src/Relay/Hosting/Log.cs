@@ -28,7 +28,7 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Warning, "{RequestId} provider {Provider} stream broke after it began: {Reason}")]
     public static partial void StreamBroken(ILogger logger, string requestId, string provider, string reason);
 
-    [LoggerMessage(7, LogLevel.Warning, "{RequestId} provider {Provider} model {Model} sent broken tool-call arguments: {Repaired} repaired, {Invalid} reported to the model as invalid")]
+    [LoggerMessage(45, LogLevel.Warning, "{RequestId} provider {Provider} model {Model} sent broken tool-call arguments: {Repaired} repaired, {Invalid} reported to the model as invalid")]
     public static partial void ToolArgumentsRepaired(ILogger logger, string requestId, string provider, string model, int repaired, int invalid);
 
     [LoggerMessage(20, LogLevel.Warning, "Provider {Provider} model {Model} refused a request; Relay now corrects it ({Correction}): {Evidence}")]

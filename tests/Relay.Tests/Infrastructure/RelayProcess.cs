@@ -44,12 +44,44 @@ public sealed class RelayProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>
+    /// Whether children start through <c>env --default-signal=INT</c> (GNU coreutils 8.31+), which execs them with
+    /// SIGINT at its default. A shell runs a background job (<c>./test.sh &amp;</c>) with SIGINT ignored, the tests
+    /// inherit that, and .NET, like any well-behaved program, keeps an inherited "ignore": the child would never see
+    /// the Ctrl-C the tests send. Relay itself must keep honouring it (that is what <c>nohup</c> and background jobs
+    /// rely on), so the harness gives the child the disposition a terminal's Ctrl-C meets. <c>env</c> execs, so the
+    /// process id stays the relay process's.
+    /// </summary>
+    private static readonly Lazy<bool> ResetsSigint = new(() =>
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return false;
+        }
+
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT", "true"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            })!;
+            probe.WaitForExit();
+            return probe.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    });
+
     public static RelayProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
 
     /// <param name="environment">Variables to set (or, with a null value, remove) for the child.</param>
     public static RelayProcess Start(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(ResetsSigint.Value ? "env" : "dotnet")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -57,6 +89,12 @@ public sealed class RelayProcess : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (ResetsSigint.Value)
+        {
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "relay.dll"));
         foreach (var arg in args)
         {

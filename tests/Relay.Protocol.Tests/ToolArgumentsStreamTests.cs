@@ -195,6 +195,18 @@ public sealed class ToolArgumentsStreamTests
     }
 
     [Fact]
+    public void RawControlCharacterInAKey_DoesNotHoldBackWhatWasAlreadyValid()
+    {
+        var (pieces, completion, outcome) = Feed("{", "\"a\":1,\"b\n", "\" oops");
+
+        Assert.Equal(["{", "\"a\":1", ""], pieces);
+        Assert.Equal(ToolArgumentsOutcome.Invalid, outcome);
+        var input = Parse(pieces, completion);
+        Assert.Equal(1, input["a"]!.GetValue<int>());
+        Assert.Equal(",\"b\\n\" oops", input[ToolArguments.InvalidKey]!.GetValue<string>());
+    }
+
+    [Fact]
     public void LeadingWhitespace_GoesOutWithTheBrace()
     {
         var (pieces, _, outcome) = Feed("  ", "\n{", "}");
@@ -221,6 +233,89 @@ public sealed class ToolArgumentsStreamTests
         Assert.Equal(64 * 64 * 1024 + 14, forward.WrittenCount);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), watch.Elapsed.ToString());
     }
+
+    [Fact]
+    public void RandomObjects_CutDamagedAndSplitAnywhere_AlwaysEndAsValidObjects()
+    {
+        const string Noise = "{}[]\",:\\ \nxtfu0-.e+\u00e9";
+        var relaxed = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        for (var seed = 0; seed < 2000; seed++)
+        {
+            var random = new Random(seed);
+            var json = RandomObject(random, 0).ToJsonString(random.Next(2) == 0 ? relaxed : null);
+            var damage = random.Next(4);
+            var text = damage switch
+            {
+                0 => json,
+                1 => json[..random.Next(json.Length)],
+                2 => json.Insert(random.Next(json.Length), Noise[random.Next(Noise.Length)].ToString()),
+                _ => json.Remove(random.Next(json.Length), 1),
+            };
+            if (HasLoneSurrogate(text))
+            {
+                continue; // half a surrogate pair cut off: not text a provider's JSON string can hold
+            }
+
+            var fragments = new List<string>();
+            for (var at = 0; at < text.Length;)
+            {
+                var length = Math.Min(text.Length - at, random.Next(1, 12));
+                fragments.Add(text.Substring(at, length));
+                at += length;
+            }
+
+            var (pieces, completion, outcome) = Feed([.. fragments]);
+
+            var whole = string.Concat(pieces) + completion;
+            var parsed = JsonNode.Parse(whole);
+            Assert.True(parsed is JsonObject, $"seed {seed}: {text} -> {whole}");
+            if (damage == 0)
+            {
+                Assert.Equal((json, ToolArgumentsOutcome.Valid), (whole, outcome));
+            }
+        }
+    }
+
+    private static bool HasLoneSurrogate(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly string[] StringPieces = ["a", "b", " ", "\"", "\\", "\n", "\t", "/", "é", "😀", "你", "\u0001"];
+
+    private static JsonObject RandomObject(Random random, int depth)
+    {
+        var result = new JsonObject();
+        for (var i = random.Next(depth == 0 ? 1 : 0, 4); i > 0; i--)
+        {
+            result[$"k{i}{(random.Next(3) == 0 ? "é\\\"" : "")}"] = RandomValue(random, depth + 1);
+        }
+
+        return result;
+    }
+
+    private static JsonNode? RandomValue(Random random, int depth) => random.Next(depth > 3 ? 5 : 7) switch
+    {
+        0 => JsonValue.Create(random.Next(-1000, 1000)),
+        1 => JsonValue.Create(random.NextDouble() * Math.Pow(10, random.Next(-5, 25))),
+        2 => JsonValue.Create(random.Next(2) == 0),
+        3 => null,
+        4 => JsonValue.Create(string.Concat(Enumerable.Range(0, random.Next(12)).Select(_ => StringPieces[random.Next(StringPieces.Length)]))),
+        5 => RandomObject(random, depth),
+        _ => new JsonArray([.. Enumerable.Range(0, random.Next(4)).Select(_ => RandomValue(random, depth + 1))]),
+    };
 
     private static (List<string> Pieces, string Completion, ToolArgumentsOutcome Outcome) Feed(params string[] fragments)
     {

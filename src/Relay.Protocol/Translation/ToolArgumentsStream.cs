@@ -119,6 +119,12 @@ public sealed class ToolArgumentsStream
                 if (c < ' ')
                 {
                     // A raw control character is invalid inside a JSON string; models mean its escape.
+                    if (commitEnd > start)
+                    {
+                        Forward(forward, fragment[start..commitEnd]);
+                        start = commitEnd;
+                    }
+
                     _held.Append(fragment[start..i]).Append(ControlEscape(c));
                     start = i + 1;
                     commitEnd = -1;
@@ -126,7 +132,7 @@ public sealed class ToolArgumentsStream
                     _repaired = true;
                     if (!_inKey)
                     {
-                        Forward(forward);
+                        Forward(forward, []);
                         _committedInString = true;
                         _committedEmptyObject = false;
                     }
@@ -139,9 +145,8 @@ public sealed class ToolArgumentsStream
             {
                 if (commitEnd > start)
                 {
-                    _held.Append(fragment[start..commitEnd]);
+                    Forward(forward, fragment[start..commitEnd]);
                     start = commitEnd;
-                    Forward(forward);
                 }
 
                 _mode = Mode.Broken;
@@ -158,8 +163,7 @@ public sealed class ToolArgumentsStream
 
             if (_mode == Mode.Done)
             {
-                _held.Append(fragment[start..commitEnd]);
-                Forward(forward);
+                Forward(forward, fragment[start..commitEnd]);
                 _trailing |= !fragment[commitEnd..].IsWhiteSpace();
                 return;
             }
@@ -167,9 +171,8 @@ public sealed class ToolArgumentsStream
 
         if (commitEnd > start)
         {
-            _held.Append(fragment[start..commitEnd]);
+            Forward(forward, fragment[start..commitEnd]);
             start = commitEnd;
-            Forward(forward);
         }
 
         _held.Append(fragment[start..]);
@@ -225,13 +228,16 @@ public sealed class ToolArgumentsStream
         return completion.ToString();
     }
 
-    private void Forward(IBufferWriter<char> forward)
+    /// <summary>Sends what was held and <paramref name="tail"/>, which together end at a commit point: everything up
+    /// to the latest commit point has been forwarded, and <see cref="_held"/> only ever holds what follows it.</summary>
+    private void Forward(IBufferWriter<char> forward, ReadOnlySpan<char> tail)
     {
         foreach (var chunk in _held.GetChunks())
         {
             forward.Write(chunk.Span);
         }
 
+        forward.Write(tail);
         _held.Clear();
         _forwardedAny = true;
     }

@@ -50,7 +50,8 @@ public sealed class GoldenStreamTests
         AnthropicStream.AssertTranscript(Start + """
 
             content_block_start {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"call_a","name":"get_weather","input":{}}}
-            content_block_delta {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"city\":\"Paris\"}"}}
+            content_block_delta {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{"}}
+            content_block_delta {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"\"city\":\"Paris\"}"}}
             content_block_stop {"type":"content_block_stop","index":0}
             content_block_start {"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"call_b","name":"get_time","input":{}}}
             content_block_delta {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"tz\":\"UTC\"}"}}
@@ -225,7 +226,8 @@ public sealed class GoldenStreamTests
             content_block_delta {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"relay-translated-thinking-v1"}}
             content_block_stop {"type":"content_block_stop","index":0}
             content_block_start {"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"call_q1","name":"Write","input":{}}}
-            content_block_delta {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"file_path\":\"x\",\"content\":\"y\"}"}}
+            content_block_delta {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"file_path\":\"x\""}}
+            content_block_delta {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":",\"content\":\"y\"}"}}
             content_block_stop {"type":"content_block_stop","index":1}
             message_delta {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"input_tokens":50,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":25}}
             message_stop {"type":"message_stop"}

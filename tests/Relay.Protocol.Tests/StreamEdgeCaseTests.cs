@@ -15,6 +15,19 @@ public sealed class StreamEdgeCaseTests
 
     private const string Usage = """{"id":"c","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":3,"total_tokens":13}}""";
 
+    [Fact]
+    public async Task MessageStart_CarriesRelaysInputEstimate_MessageDeltaTheProvidersNumbers()
+    {
+        var upstream = Translate.Sse(Content("hi"), Content("", "stop"), Usage);
+
+        var (_, events, translator) = await Translate.StreamAsync(upstream, new TranslationContext("m", null) { EstimatedInputTokens = 1234 });
+
+        Assert.Equal(1234, (long)AnthropicStream.Find(events, "message_start")!["message"]!["usage"]!["input_tokens"]!);
+        var final = AnthropicStream.Find(events, "message_delta")!["usage"]!;
+        Assert.Equal((10, 3), ((long)final["input_tokens"]!, (long)final["output_tokens"]!));
+        Assert.Equal(10, translator.Usage.InputTokens);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.OpenAI;
@@ -15,10 +14,13 @@ namespace Relay.Protocol.Translation;
 /// <para>Reasoning (<c>reasoning_content</c>, <c>reasoning</c>, <c>reasoning_details</c>, a leading <c>&lt;think&gt;</c>
 /// section) becomes thinking blocks closed with a Relay signature; content becomes text blocks. A chunk carrying several
 /// kinds is split in the order thinking, text, tool calls, and its <c>finish_reason</c> counts after its content.</para>
-/// <para>Tool calls are collected per call (keyed by <c>index</c>, else by id, else the latest call) and written whole
-/// when the message ends, each as start, one <c>input_json_delta</c> with repaired-or-reported JSON, stop. That keeps
-/// interleaved parallel fragments, late ids and late names correct, and guarantees the client never receives invalid
-/// tool JSON; the cost is that tool arguments are not streamed piece by piece.</para>
+/// <para>Tool calls are collected per call (keyed by <c>index</c>, else by id, else the latest call), each with its
+/// own <see cref="ToolArgumentsStream"/>. A call's block opens once its name and id are known (a client cannot take
+/// back either), and each upstream fragment then goes out as its own <c>input_json_delta</c> with the part that is
+/// still a valid JSON prefix; the block closes as soon as its object is complete, or at the end with the completion.
+/// Blocks are sequential, so while one call's block is open, fragments of other calls (interleaved parallel calls)
+/// wait in their own buffers and text waits behind it; they follow in order when it closes. Calls still without
+/// an id at the end get one; the client never receives invalid tool JSON.</para>
 /// <para>The end is written once the finish reason and the usage have both arrived (usage often follows in a
 /// choice-less chunk), or at <c>[DONE]</c> / end of input. Output goes to the <see cref="IBufferWriter{T}"/> given;
 /// the caller sends it. Not thread-safe: one instance per stream.</para>
@@ -30,6 +32,9 @@ public sealed class ChatStreamTranslator : IDisposable
     private readonly ThinkTagSplitter _think = new();
     private readonly Action<bool, string> _emitContent;
     private readonly List<ToolSlot> _tools = [];
+    private List<(bool Thinking, string Text)>? _waitingText;
+    private ToolSlot? _openTool;
+    private int _toolBlocks;
     private BlockKind _open = BlockKind.None;
     private int _nextIndex;
     private string? _finishReason;
@@ -49,6 +54,7 @@ public sealed class ChatStreamTranslator : IDisposable
         None,
         Text,
         Thinking,
+        Tool,
     }
 
     public bool Started { get; private set; }
@@ -95,7 +101,9 @@ public sealed class ChatStreamTranslator : IDisposable
         w.WriteEndArray();
         w.WriteNull("stop_reason"u8);
         w.WriteNull("stop_sequence"u8);
-        UsageJson.Write(w, default);
+        // Relay's own estimate until the provider's numbers come with message_delta: clients show context use
+        // from the first event.
+        UsageJson.Write(w, new TokenUsage { InputTokens = _context.EstimatedInputTokens });
         w.WriteEndObject();
         _sse.End();
     }
@@ -273,17 +281,120 @@ public sealed class ChatStreamTranslator : IDisposable
                         slot.Name = function.Name;
                     }
 
-                    slot.Arguments.Append(function.Arguments);
+                    slot.Append(function.Arguments);
                 }
             }
+
+            WriteToolBlocks();
         }
 
         if (delta.FunctionCall is { } legacy)
         {
             var slot = _tools.Count > 0 ? _tools[^1] : NewSlot(null, null);
+            slot.Legacy = true;
             slot.Name ??= string.IsNullOrEmpty(legacy.Name) ? null : legacy.Name;
-            slot.Arguments.Append(legacy.Arguments);
+            slot.Append(legacy.Arguments);
+            WriteToolBlocks();
         }
+    }
+
+    /// <summary>Sends what the open tool block has ready, closes it once its object is complete, and opens the next
+    /// call whose name and id are known, in the order the calls began.</summary>
+    private void WriteToolBlocks()
+    {
+        while (true)
+        {
+            if (_openTool is { } open)
+            {
+                WriteReady(open);
+                if (!open.Arguments.IsComplete)
+                {
+                    return;
+                }
+
+                CloseTool(open);
+            }
+
+            var next = _tools.Find(static s => !s.Opened);
+            if (next is null || string.IsNullOrEmpty(next.Name) || (next.Id is null && !next.Legacy))
+            {
+                return;
+            }
+
+            OpenTool(next);
+        }
+    }
+
+    private void OpenTool(ToolSlot slot)
+    {
+        CloseOpenBlock();
+        var w = _sse.Begin("content_block_start"u8);
+        w.WriteNumber("index"u8, _nextIndex);
+        w.WriteStartObject("content_block"u8);
+        w.WriteString("type"u8, "tool_use"u8);
+        w.WriteString("id"u8, ToolIds.ToAnthropic(slot.Id, slot.Signature));
+        w.WriteString("name"u8, _context.RestoreToolName(slot.Name!));
+        w.WriteStartObject("input"u8);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        _sse.End();
+        slot.Opened = true;
+        _openTool = slot;
+        _open = BlockKind.Tool;
+        _toolBlocks++;
+    }
+
+    private void WriteReady(ToolSlot slot)
+    {
+        if (slot.Ready.WrittenCount > 0)
+        {
+            WriteDelta("input_json_delta"u8, "partial_json"u8, slot.Ready.WrittenSpan);
+            slot.Ready.ResetWrittenCount();
+        }
+    }
+
+    /// <summary>Ends the open tool block with what completes its arguments, then lets waiting text out.</summary>
+    private void CloseTool(ToolSlot slot)
+    {
+        WriteReady(slot);
+        var completion = slot.Arguments.Finish(out var outcome);
+        if (outcome == ToolArgumentsOutcome.Repaired)
+        {
+            RepairedToolCalls++;
+        }
+        else if (outcome == ToolArgumentsOutcome.Invalid)
+        {
+            InvalidToolCalls++;
+        }
+
+        if (completion.Length > 0)
+        {
+            WriteDelta("input_json_delta"u8, "partial_json"u8, completion);
+        }
+
+        WriteBlockStop();
+        _open = BlockKind.None;
+        _openTool = null;
+        if (_waitingText is { Count: > 0 } waiting)
+        {
+            _waitingText = null;
+            foreach (var (thinking, text) in waiting)
+            {
+                EmitContent(thinking, text);
+            }
+        }
+    }
+
+    /// <summary>Text that arrives while a tool block is open waits for it: the block cannot be reopened later.</summary>
+    private bool WaitForOpenTool(bool thinking, string text)
+    {
+        if (_open != BlockKind.Tool)
+        {
+            return false;
+        }
+
+        (_waitingText ??= []).Add((thinking, text));
+        return true;
     }
 
     /// <summary>Which call a fragment belongs to: by <c>index</c>; without one by id; without either, the latest call.</summary>
@@ -352,6 +463,11 @@ public sealed class ChatStreamTranslator : IDisposable
 
     private void EmitThinking(string text)
     {
+        if (WaitForOpenTool(true, text))
+        {
+            return;
+        }
+
         if (_open != BlockKind.Thinking)
         {
             CloseOpenBlock();
@@ -371,6 +487,11 @@ public sealed class ChatStreamTranslator : IDisposable
 
     private void EmitText(string text)
     {
+        if (WaitForOpenTool(false, text))
+        {
+            return;
+        }
+
         if (_open != BlockKind.Text)
         {
             CloseOpenBlock();
@@ -387,7 +508,7 @@ public sealed class ChatStreamTranslator : IDisposable
         WriteDelta("text_delta"u8, "text"u8, text);
     }
 
-    private void WriteDelta(ReadOnlySpan<byte> type, ReadOnlySpan<byte> field, string value)
+    private void WriteDelta(ReadOnlySpan<byte> type, ReadOnlySpan<byte> field, ReadOnlySpan<char> value)
     {
         var w = _sse.Begin("content_block_delta"u8);
         w.WriteNumber("index"u8, _nextIndex);
@@ -402,6 +523,12 @@ public sealed class ChatStreamTranslator : IDisposable
     {
         if (_open == BlockKind.None)
         {
+            return;
+        }
+
+        if (_open == BlockKind.Tool)
+        {
+            CloseTool(_openTool!);
             return;
         }
 
@@ -438,42 +565,19 @@ public sealed class ChatStreamTranslator : IDisposable
         Start();
         _think.Flush(_emitContent);
         CloseOpenBlock();
-
-        var toolBlocks = 0;
         foreach (var slot in _tools)
         {
-            if (string.IsNullOrEmpty(slot.Name))
+            // A call without a name cannot be run or answered; dropping it keeps the turn valid.
+            if (!slot.Opened && !string.IsNullOrEmpty(slot.Name))
             {
-                continue; // a call without a name cannot be run or answered; dropping it keeps the turn valid
+                OpenTool(slot);
+                CloseTool(slot);
             }
-
-            var arguments = ToolArguments.Normalize(slot.Arguments.ToString(), out var outcome);
-            if (outcome == ToolArgumentsOutcome.Repaired)
-            {
-                RepairedToolCalls++;
-            }
-            else if (outcome == ToolArgumentsOutcome.Invalid)
-            {
-                InvalidToolCalls++;
-            }
-
-            var w = _sse.Begin("content_block_start"u8);
-            w.WriteNumber("index"u8, _nextIndex);
-            w.WriteStartObject("content_block"u8);
-            w.WriteString("type"u8, "tool_use"u8);
-            w.WriteString("id"u8, ToolIds.ToAnthropic(slot.Id, slot.Signature));
-            w.WriteString("name"u8, _context.RestoreToolName(slot.Name));
-            w.WriteStartObject("input"u8);
-            w.WriteEndObject();
-            w.WriteEndObject();
-            _sse.End();
-            WriteDelta("input_json_delta"u8, "partial_json"u8, arguments);
-            WriteBlockStop();
-            toolBlocks++;
         }
 
-        var stopReason = StopReasons.FromFinishReason(_finishReason, toolBlocks > 0);
-        if (_refused && toolBlocks == 0)
+        CloseOpenBlock();
+        var stopReason = StopReasons.FromFinishReason(_finishReason, _toolBlocks > 0);
+        if (_refused && _toolBlocks == 0)
         {
             stopReason = "refusal";
         }
@@ -501,6 +605,22 @@ public sealed class ChatStreamTranslator : IDisposable
 
         public string? Signature { get; set; }
 
-        public StringBuilder Arguments { get; } = new();
+        /// <summary>A legacy <c>function_call</c>, which never has an id.</summary>
+        public bool Legacy { get; set; }
+
+        public bool Opened { get; set; }
+
+        public ToolArgumentsStream Arguments { get; } = new();
+
+        /// <summary>Arguments text ready for the client, waiting while the call's block is not open.</summary>
+        public ArrayBufferWriter<char> Ready { get; } = new();
+
+        public void Append(string? fragment)
+        {
+            if (!string.IsNullOrEmpty(fragment))
+            {
+                Arguments.Append(fragment, Ready);
+            }
+        }
     }
 }

@@ -10,6 +10,10 @@ public sealed record TranslationContext(string Model, IReadOnlyDictionary<string
     /// <summary>The Anthropic-style id of the message being translated.</summary>
     public string MessageId { get; init; } = NewMessageId();
 
+    /// <summary>Relay's estimate of the request's input tokens, shown in <c>message_start</c> before the provider's
+    /// own count arrives; zero when not estimated.</summary>
+    public long EstimatedInputTokens { get; init; }
+
     public string RestoreToolName(string upstreamName) =>
         ToolNames is not null && ToolNames.TryGetValue(upstreamName, out var original) ? original : upstreamName;
 

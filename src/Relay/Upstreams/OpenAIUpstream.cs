@@ -24,7 +24,8 @@ namespace Relay.Upstreams;
 /// <c>message_start</c> goes out as soon as the provider answers 200, and <c>ping</c>s keep it alive while a reasoning
 /// model is silent.</para>
 /// <para>Usage is the provider's own: input = prompt − cached, cache reads = cached, output = completion; zero when the
-/// provider reported none. <c>count_tokens</c> is a local estimate (<see cref="TokenEstimator"/>).</para>
+/// provider reported none. <c>count_tokens</c> is a local estimate (<see cref="TokenEstimator"/>), and so is the input
+/// count of a stream's <c>message_start</c>; the usage record and <c>message_delta</c> keep the provider's numbers.</para>
 /// </remarks>
 internal sealed class OpenAIUpstream : IUpstream, IDisposable
 {
@@ -57,6 +58,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         _models = new OpenAIModelOptions(config);
         _chatUri = ChatCompletionsUri(config.BaseUrl!);
         _invoker = UpstreamConnections.CreateInvoker(config);
+        TokenEstimator.LoadInBackground();
     }
 
     public string Name { get; }
@@ -125,6 +127,8 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             }
         }
 
+        // message_start carries Relay's input estimate, counted while the provider works on its answer.
+        var estimate = translated.Stream ? EstimateInputAsync(request) : null;
         var context = new TranslationContext(request.Info.Model, translated.ToolNames);
         using var message = BuildRequest(upstreamBody, translated.Stream);
         var firstByteTimeout = request.Target.TimeoutSeconds is { } routeTimeout ? TimeSpan.FromSeconds(routeTimeout) : _timeout;
@@ -164,6 +168,13 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
                 request.AnswerBegan?.Invoke();
                 // From here the pump watches for silence itself; the overall timeout only covered the wait for headers.
                 timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                if (estimate is not null)
+                {
+                    // message_start never waits for the count (a few ms per 15 KB): a provider that answered sooner
+                    // gets the inspector's rough estimate instead.
+                    context = context with { EstimatedInputTokens = estimate.IsCompletedSuccessfully ? estimate.Result : request.Info.EstimatedInputTokens };
+                }
+
                 return await StreamAsync(request, response, context, isStream, total.Token) with { HeadersMs = headersMs };
             }
 
@@ -321,6 +332,33 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         request.Timing.MarkFirstByte();
         LogRepairs(request, result.RepairedToolCalls, result.InvalidToolCalls);
         return new UpstreamResult(200, result.Usage, null, null, null, false, null);
+    }
+
+    /// <summary>The input estimate for <c>message_start</c>: the count_tokens one, or the inspector's rough one when the
+    /// body cannot be counted.</summary>
+    /// <remarks>The body is a pooled buffer reused once the attempt returns, so the count runs on its own pooled copy
+    /// and nothing (a quick error, a fallback to the next route) waits for it.</remarks>
+    private static Task<long> EstimateInputAsync(UpstreamRequest request)
+    {
+        var length = request.Body.Length;
+        var copy = ArrayPool<byte>.Shared.Rent(length);
+        request.Body.Span.CopyTo(copy);
+        var rough = request.Info.EstimatedInputTokens;
+        return Task.Run(() =>
+        {
+            try
+            {
+                return TokenEstimator.Estimate(copy.AsMemory(0, length));
+            }
+            catch (JsonException)
+            {
+                return rough;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        });
     }
 
     /// <summary>The local estimate: these providers have no count_tokens endpoint. Not recorded as usage.</summary>

@@ -9,8 +9,9 @@ namespace Relay.Upstreams;
 /// is downloaded), which is within a few percent of most current models' own tokenizers for code and English. Counted:
 /// system text, message text, tool calls and results, thinking, and each tool's name, description and schema, plus a
 /// small per-message and per-tool overhead as chat templates add. Images and documents count a fixed amount, since
-/// their real cost depends on the provider. Claude Code sends bursts of 25 parallel counts (<c>/context</c>); the
-/// tokenizer is thread-safe and created once.
+/// their real cost depends on the provider. The same estimate is the input count of a translated stream's
+/// <c>message_start</c>, until the provider's own numbers arrive. Claude Code sends bursts of 25 parallel counts
+/// (<c>/context</c>); the tokenizer is thread-safe and created once.
 /// </remarks>
 internal static class TokenEstimator
 {
@@ -20,6 +21,10 @@ internal static class TokenEstimator
     private const int PerDocument = 3_000;
 
     private static readonly Lazy<Tokenizer> Vocabulary = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
+
+    /// <summary>Loads the vocabulary (about half a second) in the background, so that the first count_tokens does not
+    /// wait for it and the first streams already get this estimate rather than the rough one.</summary>
+    public static void LoadInBackground() => ThreadPool.QueueUserWorkItem(static _ => _ = Vocabulary.Value);
 
     /// <summary>The estimated input tokens of a Messages (or count_tokens) request body.</summary>
     public static long Estimate(ReadOnlyMemory<byte> body)

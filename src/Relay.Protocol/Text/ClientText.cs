@@ -15,18 +15,18 @@ public static class ClientText
     public const int MaxLength = 200;
 
     /// <summary>The string itself when it is already safe (no allocation), else the shortened, escaped form.</summary>
-    public static string Shorten(string text)
+    public static string Shorten(string text, int maxLength = MaxLength)
     {
-        if (text.Length <= MaxLength && !NeedsEscape(text))
+        if (text.Length <= maxLength && !NeedsEscape(text))
         {
             return text;
         }
 
-        var builder = new StringBuilder(Math.Min(text.Length, MaxLength) + 16);
+        var builder = new StringBuilder(Math.Min(text.Length, maxLength) + 16);
         var shown = 0;
         for (var i = 0; i < text.Length; i++)
         {
-            if (shown >= MaxLength)
+            if (shown >= maxLength)
             {
                 builder.Append('…');
                 break;

@@ -72,6 +72,16 @@ internal static class ConfigValidator
             Fail("circuitBreaker.cooldownSeconds", "must be at least 1 second.");
         }
 
+        if (!(config.UnauthenticatedLimit.PerSecond is > 0 and <= 1_000_000))
+        {
+            Fail("unauthenticatedLimit.perSecond", "must be a number above 0 (requests per second per client address).");
+        }
+
+        if (config.UnauthenticatedLimit.Burst < 1)
+        {
+            Fail("unauthenticatedLimit.burst", "must be at least 1.");
+        }
+
         if (config.AdminKey is { Length: < 16 })
         {
             Fail("adminKey", "must be at least 16 characters; it guards the admin endpoints.");

@@ -15,7 +15,7 @@ namespace Relay.Endpoints;
 internal sealed class AdminHandler(RelayConfig config, ModelCatalog catalog, RouteHealthRegistry health, LearnedCorrections corrections,
     UnauthenticatedRequests strangers)
 {
-    private readonly byte[]? _adminKeyHash = (config.AdminKey ?? Environment.GetEnvironmentVariable("RELAY_ADMIN_KEY")) is { Length: > 0 } key
+    private readonly byte[]? _adminKeyHash = AdminKey.Resolve(config) is { } key
         ? SHA256.HashData(Encoding.UTF8.GetBytes(key))
         : null;
 

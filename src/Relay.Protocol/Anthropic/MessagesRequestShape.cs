@@ -199,12 +199,13 @@ internal sealed class MessagesRequestShape
             }
 
             var shape = FieldShape(ref reader);
-            var role = StringRoles.For(ref reader);
-            var name = reader;
+            var role = gather ? StringRoles.For(ref reader) : StringRole.Text;
+            // The name's bytes stay valid (they are the body's); they are decoded only for an error message.
+            var name = reader.ValueSpan;
             reader.Read();
             if (shape.Check(ref reader, ref features, gather, role) is { } problem)
             {
-                return problem.Under(ClientText.Shorten(name.GetString()!));
+                return problem.Under(ClientText.Shorten(Encoding.UTF8.GetString(name)));
             }
         }
 

@@ -63,6 +63,11 @@ public sealed class StrangerTests : RelayWithUpstream
         var line = Assert.Single(lines);
         Assert.Contains("127.0.0.1", line.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(_log.Entries, e => e.EventId == 1 && !e.Message.Contains("key=test", StringComparison.Ordinal));
+
+        var output = new StringWriter();
+        using var dir = new TempDirectory();
+        Assert.Equal(0, await Relay.Cli.RelayCli.RunAsync(["routes", "--url", Server.BaseUrl, "--admin-key", AdminKey, "--config", dir.File("none.json")], output, new StringWriter(), Ct));
+        Assert.Contains("Requests without a valid key: 8 (3 answered 429), from 1 address(es)", output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

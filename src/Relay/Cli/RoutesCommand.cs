@@ -60,6 +60,12 @@ internal static class RoutesCommand
                 }
 
                 TableOutput.For(output).Write(table);
+                if (list?.Unauthenticated is { Requests: > 0 } strangers)
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"Requests without a valid key: {strangers.Requests} ({strangers.RateLimited} answered 429), from {strangers.Addresses} address(es) seen recently."));
+                }
+
                 return 0;
             }
         }));

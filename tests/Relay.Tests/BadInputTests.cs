@@ -89,4 +89,57 @@ public sealed class BadInputTests : RelayWithTwoProviders
 
         await AssertRefusedAsync(response, "tools.0:");
     }
+
+    public static TheoryData<string, string, byte[]> RawHeaderBytes()
+    {
+        var data = new TheoryData<string, string, byte[]>();
+        foreach (var header in new[] { "x-note", "anthropic-beta" })
+        {
+            foreach (var model in new[] { PassThroughModel, TranslatedModel })
+            {
+                foreach (var bytes in new byte[][] { [0x01], [0x1B, 0x5B, 0x32, 0x4A], [0xC3, 0xA9], [0xFF], [0x00], [0x7F], [0xE2, 0x80, 0xAE] })
+                {
+                    data.Add(header, model, bytes);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RawHeaderBytes))]
+    public async Task RawBytesInAHeader_AreNeverA5xx_AndOnlyKestrelAnswersWithoutARequestId(string header, string model, byte[] bad)
+    {
+        // Sent over a raw socket: HttpClient refuses such header values. docs/configuration.md ("Errors") describes what
+        // Kestrel refuses before Relay's code runs: the one answer without a request-id.
+        var kestrelRefuses = bad.Contains((byte)0) || !System.Text.Unicode.Utf8.IsValid(bad);
+        var uri = new Uri(Server.BaseUrl);
+        var body = Encoding.UTF8.GetBytes(JsonBody.Message(model));
+        byte[] request = [.. Encoding.ASCII.GetBytes($"POST {uri.AbsolutePath.TrimEnd('/')}/v1/messages HTTP/1.1\r\nHost: {uri.Authority}\r\nx-api-key: {Server.Key}\r\n"
+            + $"content-type: application/json\r\ncontent-length: {body.Length}\r\nanthropic-version: 2023-06-01\r\n{header}: a"), .. bad, .. "b\r\n\r\n"u8, .. body];
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(uri.Host, uri.Port, Ct);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(request, Ct);
+        using var reader = new StreamReader(stream, Encoding.Latin1);
+
+        var statusLine = await reader.ReadLineAsync(Ct);
+        var headers = new List<string>();
+        while (await reader.ReadLineAsync(Ct) is { Length: > 0 } line)
+        {
+            headers.Add(line);
+        }
+
+        var hasRequestId = headers.Exists(h => h.StartsWith("request-id:", StringComparison.OrdinalIgnoreCase));
+        if (kestrelRefuses)
+        {
+            Assert.Equal(("HTTP/1.1 400 Bad Request", false), (statusLine, hasRequestId));
+            Assert.Empty(Upstream.Requests);
+        }
+        else
+        {
+            Assert.Equal(("HTTP/1.1 200 OK", true), (statusLine, hasRequestId));
+        }
+    }
 }

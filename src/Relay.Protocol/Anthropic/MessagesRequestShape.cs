@@ -39,7 +39,8 @@ internal enum JsonKinds
 /// <summary>
 /// The types of the Messages request fields Relay itself reads (to route, translate or count tokens), in the form
 /// Anthropic's API requires them; everything else may hold anything. A value of the wrong type is the client's
-/// mistake, and saying so here keeps it from becoming an exception inside a translator.
+/// mistake, and saying so here keeps it from becoming an exception inside a translator. An optional field may be
+/// <c>null</c>, read as absent.
 /// </summary>
 internal sealed class MessagesRequestShape
 {
@@ -101,6 +102,7 @@ internal sealed class MessagesRequestShape
 
     public static readonly MessagesRequestShape TopK = OptionalInteger;
 
+    // Blocks nest (a tool_result's content holds blocks), so their fields are set once every shape exists.
     static MessagesRequestShape()
     {
         Block.Fields = Named(("type", Text), ("text", Text), ("thinking", Text), ("signature", Text), ("data", Text), ("id", Text),

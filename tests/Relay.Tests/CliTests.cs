@@ -92,6 +92,20 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public async Task Serve_ShortAdminKeyInTheEnvironment_IsRefusedLikeOneInTheFile()
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.File("relay.json"), """{ "providers": { "demo": { "type": "mock" } }, "models": { "m": { "routes": ["demo/echo"] } } }""",
+            TestContext.Current.CancellationToken);
+
+        var (exit, _, stderr) = await RelayProcess.RunAsync(dir.Path, new Dictionary<string, string?> { ["RELAY_ADMIN_KEY"] = "abc" }, "serve");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("RELAY_ADMIN_KEY", stderr, StringComparison.Ordinal);
+        Assert.Contains("must be at least 16 characters", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_PortAlreadyTaken_SaysSoWithoutAStackTrace()
     {
         using var dir = new TempDirectory();

@@ -301,4 +301,35 @@ public sealed class ConfigLoaderTests : IDisposable
 
         Assert.Contains("one JSON object", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ShortAdminKey_InTheFileOrTheEnvironment_IsRefusedByTheSameRule()
+    {
+        var inFile = LoadFails("""{ "adminKey": "abc" }""");
+        var inEnvironment = LoadFails("{}", Env(("RELAY_ADMIN_KEY", "abc")));
+
+        const string rule = "must be at least 16 characters; it guards the admin endpoints.";
+        Assert.EndsWith("key adminKey: " + rule, inFile.Message, StringComparison.Ordinal);
+        Assert.EndsWith(rule, inEnvironment.Message, StringComparison.Ordinal);
+        Assert.Contains("RELAY_ADMIN_KEY", inEnvironment.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("abc", inEnvironment.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AdminKey_FromTheEnvironment_IsUsedOnlyWhenTheFileSetsNone()
+    {
+        var fromFile = ConfigLoader.Load(Write("""{ "adminKey": "file-admin-key-0123456789" }"""), Env(("RELAY_ADMIN_KEY", "abc")));
+        var fromEnvironment = ConfigLoader.Load(Write("{}"), Env(("RELAY_ADMIN_KEY", "env-admin-key-0123456789")));
+
+        Assert.Equal("file-admin-key-0123456789", AdminKey.Resolve(fromFile, Env(("RELAY_ADMIN_KEY", "abc"))));
+        Assert.Equal("env-admin-key-0123456789", AdminKey.Resolve(fromEnvironment, Env(("RELAY_ADMIN_KEY", "env-admin-key-0123456789"))));
+    }
+
+    [Theory]
+    [InlineData("""{ "unauthenticatedLimit": { "perSecond": 0 } }""", "unauthenticatedLimit.perSecond")]
+    [InlineData("""{ "unauthenticatedLimit": { "burst": 0 } }""", "unauthenticatedLimit.burst")]
+    public void UnauthenticatedLimit_OutOfRange_IsAConfigError(string json, string key)
+    {
+        Assert.Contains("key " + key + ":", LoadFails(json).Message, StringComparison.Ordinal);
+    }
 }

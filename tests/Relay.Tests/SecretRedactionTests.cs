@@ -13,7 +13,7 @@ public sealed class SecretRedactionTests : IAsyncLifetime
     private const string OpenAIKey = "sk-proj-station-secret-9876543210";
     private const string HeaderSecret = "portkey-secret-value-55555";
 
-    private readonly CountingLoggerProvider _logs = new();
+    private readonly CountingLoggerProvider _logs = new(LogLevel.Warning);
     private FakeUpstream _upstream = null!;
     private RelayTestServer _relay = null!;
 
@@ -65,9 +65,9 @@ public sealed class SecretRedactionTests : IAsyncLifetime
         foreach (var secret in new[] { AnthropicKey, OpenAIKey, HeaderSecret })
         {
             Assert.DoesNotContain(secret, body, StringComparison.Ordinal);
-            Assert.DoesNotContain(_logs.Warnings, line => line.Contains(secret, StringComparison.Ordinal));
+            Assert.DoesNotContain(_logs.Entries, entry => entry.Message.Contains(secret, StringComparison.Ordinal));
         }
 
-        Assert.NotEmpty(_logs.Warnings); // the failure was logged, without the secret
+        Assert.NotEmpty(_logs.Entries); // the failure was logged, without the secret
     }
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Relay.Protocol.Json;
+using Relay.Protocol.Text;
 
 namespace Relay.Protocol.Anthropic;
 
@@ -38,12 +40,15 @@ public readonly record struct MessagesRequestInfo(string Model, int ModelTokenSt
 }
 
 /// <summary>
-/// Checks that a body is one well-formed JSON object with the fields the endpoint requires, and finds the model name,
-/// in a single forward pass that copies nothing but the model string.
+/// Checks that a body is one well-formed JSON object with the fields the endpoint requires, that every string in it is
+/// text, and that the fields Relay reads have the types Anthropic's API gives them (<see cref="MessagesRequestShape"/>);
+/// and finds the model name; in a single forward pass that copies nothing but the model string.
 /// </summary>
 /// <remarks>
 /// Fields Relay does not know are left alone: Claude Code sends new ones every few weeks, and a gateway that rejects
-/// them breaks it. Error messages follow Anthropic's <c>field: problem</c> wording.
+/// them breaks it; their values are only checked for text. Error messages follow Anthropic's <c>field: problem</c>
+/// wording. Everything a translator or the token estimate reads is checked here, once, so bad input is a 400 before any
+/// provider is tried, never an exception later.
 /// </remarks>
 public static class MessagesRequestInspector
 {
@@ -77,12 +82,26 @@ public static class MessagesRequestInspector
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
+                if (!JsonStrings.IsText(ref reader))
+                {
+                    error = "The request body has a field name that is not valid UTF-8 text.";
+                    return false;
+                }
+
+                RequestProblem? problem = null;
+                var name = reader;
                 if (reader.ValueTextEquals("model"u8))
                 {
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String)
                     {
                         error = "model: Input should be a valid string";
+                        return false;
+                    }
+
+                    if (!JsonStrings.IsText(ref reader))
+                    {
+                        error = "model: Input should be valid UTF-8 text (it holds invalid bytes or a lone surrogate escape)";
                         return false;
                     }
 
@@ -93,14 +112,8 @@ public static class MessagesRequestInspector
                 else if (reader.ValueTextEquals("messages"u8))
                 {
                     reader.Read();
-                    if (reader.TokenType != JsonTokenType.StartArray)
-                    {
-                        error = "messages: Input should be a valid list";
-                        return false;
-                    }
-
                     hasMessages = true;
-                    content.Walk(ref reader);
+                    problem = MessagesRequestShape.Messages.Check(ref reader, ref content, gather: true);
                 }
                 else if (reader.ValueTextEquals("max_tokens"u8))
                 {
@@ -116,15 +129,22 @@ public static class MessagesRequestInspector
                     maxTokensStart = checked((int)reader.TokenStartIndex);
                     maxTokensEnd = checked((int)reader.BytesConsumed);
                 }
-                else if (reader.ValueTextEquals("system"u8) || reader.ValueTextEquals("tools"u8))
+                else if (reader.ValueTextEquals("system"u8))
                 {
                     reader.Read();
-                    content.Walk(ref reader);
+                    problem = MessagesRequestShape.System.Check(ref reader, ref content, gather: true);
+                }
+                else if (reader.ValueTextEquals("tools"u8))
+                {
+                    reader.Read();
+                    problem = MessagesRequestShape.Tools.Check(ref reader, ref content, gather: true);
                 }
                 else if (reader.ValueTextEquals("thinking"u8))
                 {
                     reader.Read();
-                    thinkingType = ReadThinkingType(ref reader);
+                    var thinking = reader;
+                    problem = MessagesRequestShape.Thinking.Check(ref reader, ref content, gather: false);
+                    thinkingType = problem is null ? ReadThinkingType(ref thinking) : null;
                 }
                 else if (reader.ValueTextEquals("stream"u8))
                 {
@@ -139,8 +159,15 @@ public static class MessagesRequestInspector
                 }
                 else
                 {
+                    var shape = OtherFieldShape(ref reader);
                     reader.Read();
-                    reader.Skip();
+                    problem = shape.Check(ref reader, ref content, gather: false);
+                }
+
+                if (problem is not null)
+                {
+                    error = problem.Under(ClientText.Shorten(name.GetString()!)).ToString();
+                    return false;
                 }
             }
 
@@ -187,6 +214,15 @@ public static class MessagesRequestInspector
         return true;
     }
 
+    private static MessagesRequestShape OtherFieldShape(ref readonly Utf8JsonReader name) =>
+        name.ValueTextEquals("tool_choice"u8) ? MessagesRequestShape.ToolChoice
+        : name.ValueTextEquals("stop_sequences"u8) ? MessagesRequestShape.StopSequences
+        : name.ValueTextEquals("metadata"u8) ? MessagesRequestShape.Metadata
+        : name.ValueTextEquals("output_config"u8) ? MessagesRequestShape.OutputConfig
+        : name.ValueTextEquals("temperature"u8) || name.ValueTextEquals("top_p"u8) ? MessagesRequestShape.OptionalNumber
+        : name.ValueTextEquals("top_k"u8) ? MessagesRequestShape.TopK
+        : MessagesRequestShape.AnyValue;
+
     private static string? ReadThinkingType(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -214,59 +250,5 @@ public static class MessagesRequestInspector
         }
 
         return type;
-    }
-
-    /// <summary>Features of the message content that routing rules look at, gathered in the same token walk
-    /// that validates it (so it costs no more than skipping).</summary>
-    private struct ContentFeatures
-    {
-        public long TextBytes;
-        public bool HasImage;
-        public bool HasWebSearchTool;
-
-        /// <summary>Walks the value the reader is on, to its end.</summary>
-        public void Walk(ref Utf8JsonReader reader)
-        {
-            if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
-            {
-                if (reader.TokenType == JsonTokenType.String)
-                {
-                    TextBytes += reader.ValueSpan.Length;
-                }
-
-                return;
-            }
-
-            var depth = reader.CurrentDepth;
-            var skipNextString = false;
-            var nextIsType = false;
-            while (reader.Read() && reader.CurrentDepth > depth)
-            {
-                switch (reader.TokenType)
-                {
-                    case JsonTokenType.PropertyName:
-                        // Base64 payloads and signatures are not text a model reads as tokens.
-                        skipNextString = reader.ValueTextEquals("data"u8) || reader.ValueTextEquals("signature"u8);
-                        nextIsType = reader.ValueTextEquals("type"u8);
-                        break;
-                    case JsonTokenType.String:
-                        if (nextIsType)
-                        {
-                            HasImage |= reader.ValueTextEquals("image"u8);
-                            HasWebSearchTool |= reader.ValueSpan.StartsWith("web_search_"u8);
-                        }
-                        else if (!skipNextString)
-                        {
-                            TextBytes += reader.ValueSpan.Length;
-                        }
-
-                        skipNextString = nextIsType = false;
-                        break;
-                    default:
-                        skipNextString = nextIsType = false;
-                        break;
-                }
-            }
-        }
     }
 }

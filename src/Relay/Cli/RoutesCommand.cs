@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Json;
+using Relay.Configuration;
 using Relay.Endpoints;
 using Relay.Hosting;
 using Spectre.Console;
@@ -20,7 +21,7 @@ internal static class RoutesCommand
         {
             var relayConfig = CliOptions.LoadForManagement(parse.GetValue(config)!);
             var baseUrl = parse.GetValue(url)?.TrimEnd('/') ?? Banner.ClientBaseUrl(relayConfig.Listen[0]) + relayConfig.BasePath;
-            var key = parse.GetValue(adminKey) ?? relayConfig.AdminKey ?? Environment.GetEnvironmentVariable("RELAY_ADMIN_KEY");
+            var key = parse.GetValue(adminKey) ?? AdminKey.Resolve(relayConfig);
             var error = parse.InvocationConfiguration.Error;
             if (string.IsNullOrEmpty(key))
             {
@@ -59,6 +60,12 @@ internal static class RoutesCommand
                 }
 
                 TableOutput.For(output).Write(table);
+                if (list?.Unauthenticated is { Requests: > 0 } strangers)
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"Requests without a valid key: {strangers.Requests} ({strangers.RateLimited} answered 429), from {strangers.Addresses} address(es) seen recently."));
+                }
+
                 return 0;
             }
         }));

@@ -28,7 +28,7 @@ internal static class ConfigLoader
 
         var config = Parse(text, fullPath, environment ?? Environment.GetEnvironmentVariable);
         config.SourcePath = fullPath;
-        ConfigValidator.Validate(config, fullPath);
+        ConfigValidator.Validate(config, fullPath, environment);
         return config;
     }
 

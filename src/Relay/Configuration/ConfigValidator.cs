@@ -9,7 +9,13 @@ internal static class ConfigValidator
     public static readonly string[] Families = ["opus", "sonnet", "haiku", "fable", "mythos"];
     public static readonly string[] AuthSchemes = ["x-api-key", "bearer"];
 
-    public static void Validate(RelayConfig config, string fileName)
+    /// <summary>The admin key's one rule, for the config file's <c>adminKey</c> and <c>RELAY_ADMIN_KEY</c> alike.</summary>
+    public const int MinAdminKeyLength = 16;
+
+    private const string AdminKeyRule = "must be at least 16 characters; it guards the admin endpoints.";
+
+    /// <param name="environment">Where <c>RELAY_ADMIN_KEY</c> is read (the process environment by default).</param>
+    public static void Validate(RelayConfig config, string fileName, Func<string, string?>? environment = null)
     {
         void Fail(string key, string problem) => throw new ConfigException($"{fileName}: key {key}: {problem}");
 
@@ -77,9 +83,25 @@ internal static class ConfigValidator
             Fail("circuitBreaker.cooldownSeconds", "must be at least 1 second.");
         }
 
-        if (config.AdminKey is { Length: < 16 })
+        if (!(config.UnauthenticatedLimit.PerSecond is > 0 and <= 1_000_000))
         {
-            Fail("adminKey", "must be at least 16 characters; it guards the admin endpoints.");
+            Fail("unauthenticatedLimit.perSecond", "must be a number above 0 (requests per second per client address).");
+        }
+
+        if (config.UnauthenticatedLimit.Burst < 1)
+        {
+            Fail("unauthenticatedLimit.burst", "must be at least 1.");
+        }
+
+        if (config.AdminKey is { Length: < MinAdminKeyLength })
+        {
+            Fail("adminKey", AdminKeyRule);
+        }
+
+        // The variable is used only when the file sets no adminKey, and then it must meet the same rule.
+        if (config.AdminKey is null && AdminKey.FromEnvironment(environment) is { Length: < MinAdminKeyLength })
+        {
+            throw new ConfigException($"{fileName}: environment variable {AdminKey.EnvironmentVariable} (the admin key, as the file sets no adminKey): {AdminKeyRule}");
         }
 
         if (config.Scenarios is { } scenarios)

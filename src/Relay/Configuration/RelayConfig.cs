@@ -41,6 +41,9 @@ internal sealed class RelayConfig
     /// <summary>When a route is taken out of rotation after repeated failures, and for how long.</summary>
     public CircuitBreakerConfig CircuitBreaker { get; set; } = new();
 
+    /// <summary>How many requests without a valid key one client address may make before they get 429.</summary>
+    public UnauthenticatedLimitConfig UnauthenticatedLimit { get; set; } = new();
+
     /// <summary>The file this came from (null when built in code); relative paths resolve against its folder.</summary>
     [JsonIgnore]
     public string? SourcePath { get; set; }
@@ -198,6 +201,16 @@ internal sealed class CircuitBreakerConfig
 
     /// <summary>How long an open route is skipped before one probe request is let through.</summary>
     public int CooldownSeconds { get; set; } = 30;
+}
+
+/// <summary>A token bucket per client address, taken from only by requests that fail authentication.</summary>
+internal sealed class UnauthenticatedLimitConfig
+{
+    /// <summary>How many such requests per second an address may make in the long run.</summary>
+    public double PerSecond { get; set; } = 2;
+
+    /// <summary>How many it may make at once before the rate applies.</summary>
+    public int Burst { get; set; } = 30;
 }
 
 internal sealed class HealthCheckConfig

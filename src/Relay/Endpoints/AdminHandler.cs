@@ -12,9 +12,10 @@ namespace Relay.Endpoints;
 
 /// <summary>Admin endpoints, behind the admin key (config <c>adminKey</c> or <c>RELAY_ADMIN_KEY</c>); client keys
 /// never open them. <c>GET /v1/routes</c> reports every route's health.</summary>
-internal sealed class AdminHandler(RelayConfig config, ModelCatalog catalog, RouteHealthRegistry health, LearnedCorrections corrections)
+internal sealed class AdminHandler(RelayConfig config, ModelCatalog catalog, RouteHealthRegistry health, LearnedCorrections corrections,
+    UnauthenticatedRequests strangers)
 {
-    private readonly byte[]? _adminKeyHash = (config.AdminKey ?? Environment.GetEnvironmentVariable("RELAY_ADMIN_KEY")) is { Length: > 0 } key
+    private readonly byte[]? _adminKeyHash = AdminKey.Resolve(config) is { } key
         ? SHA256.HashData(Encoding.UTF8.GetBytes(key))
         : null;
 
@@ -57,7 +58,7 @@ internal sealed class AdminHandler(RelayConfig config, ModelCatalog catalog, Rou
         }).ToArray();
 
         context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, new RouteStatusList { Routes = routes }, RelayJsonContext.Default.RouteStatusList, context.RequestAborted);
+        await JsonSerializer.SerializeAsync(context.Response.Body, new RouteStatusList { Routes = routes, Unauthenticated = strangers.Status }, RelayJsonContext.Default.RouteStatusList, context.RequestAborted);
     }
 
     private RelayError? Authorize(HttpContext context)
@@ -70,11 +71,11 @@ internal sealed class AdminHandler(RelayConfig config, ModelCatalog catalog, Rou
         var presented = ClientCredentials.Read(context.Request.Headers);
         if (presented is null)
         {
-            return new RelayError(401, ErrorTypes.Authentication, "This admin endpoint needs the admin key (x-api-key or Authorization: Bearer).", false);
+            return strangers.Refuse(context, new RelayError(401, ErrorTypes.Authentication, "This admin endpoint needs the admin key (x-api-key or Authorization: Bearer).", false));
         }
 
         return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), _adminKeyHash)
             ? null
-            : new RelayError(403, ErrorTypes.Permission, "This endpoint needs the admin key; client keys cannot use it.", false);
+            : strangers.Refuse(context, new RelayError(403, ErrorTypes.Permission, "This endpoint needs the admin key; client keys cannot use it.", false));
     }
 }

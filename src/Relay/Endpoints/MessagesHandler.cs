@@ -4,6 +4,7 @@ using Relay.Configuration;
 using Relay.Errors;
 using Relay.Hosting;
 using Relay.Protocol.Anthropic;
+using Relay.Protocol.Text;
 using Relay.Routing;
 using Relay.Storage;
 using Relay.Upstreams;
@@ -13,7 +14,8 @@ namespace Relay.Endpoints;
 
 /// <summary>
 /// <c>POST /v1/messages</c> and <c>/v1/messages/count_tokens</c>: authenticate, read and check the body, resolve the
-/// model, hand the call to the route's upstream, and record usage whatever happened.
+/// model, hand the call to the route's upstream, and record usage whatever happened (except for requests refused for
+/// their key, which <see cref="UnauthenticatedRequests"/> counts instead).
 /// </summary>
 internal sealed class MessagesHandler(
     ClientAuthenticator authenticator,
@@ -22,6 +24,7 @@ internal sealed class MessagesHandler(
     UpstreamDispatcher dispatcher,
     UpstreamRegistry upstreams,
     UsageQueue usage,
+    UnauthenticatedRequests strangers,
     RelayConfig config,
     ShutdownDrain drain,
     ILogger<MessagesHandler> logger)
@@ -116,7 +119,7 @@ internal sealed class MessagesHandler(
         // Without a key match, only a provider that authenticates clients itself can still take the request.
         if (!bridged && auth.Key is null && !(auth.Foreign && upstreams.AnyForwardsClientCredentials))
         {
-            await FailAsync(context, outcome, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey());
+            await RefuseAsync(context, outcome, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey());
             return;
         }
 
@@ -135,25 +138,30 @@ internal sealed class MessagesHandler(
                 return;
             }
 
-            outcome.RequestedModel = info.Model;
+            outcome.RequestedModel = ClientText.Shorten(info.Model);
             outcome.Streamed = info.Stream && endpoint == MessagesEndpointKind.Messages;
             if (!router.TryRoute(info.Model, info, out var model, out var rule))
             {
-                var error = auth.Key is null
-                    ? RelayError.InvalidKey()
-                    : RelayError.NotFound($"model: {info.Model} is not configured in Relay ({catalog.DescribeAvailable()}).");
-                await FailAsync(context, outcome, error);
+                if (auth.Key is null)
+                {
+                    await RefuseAsync(context, outcome, RelayError.InvalidKey());
+                }
+                else
+                {
+                    await FailAsync(context, outcome, RelayError.NotFound($"model: {outcome.RequestedModel} is not configured in Relay ({catalog.DescribeAvailable()})."));
+                }
+
                 return;
             }
 
             outcome.RouteRule = rule;
             outcome.Provider = model.Routes[0].Provider;
-            outcome.UpstreamModel = model.Routes[0].PassesModelThrough ? info.Model : model.Routes[0].UpstreamModel;
+            outcome.UpstreamModel = model.Routes[0].PassesModelThrough ? outcome.RequestedModel : model.Routes[0].UpstreamModel;
 
             // A client without a Relay key may only use routes whose provider authenticates it itself.
             if (auth.Key is null && !model.Routes.All(r => upstreams[r.Provider].ForwardsClientCredentials))
             {
-                await FailAsync(context, outcome, RelayError.InvalidKey());
+                await RefuseAsync(context, outcome, RelayError.InvalidKey());
                 return;
             }
 
@@ -166,9 +174,16 @@ internal sealed class MessagesHandler(
             if (result.LastRoute is { } route)
             {
                 outcome.Provider = route.Provider;
-                outcome.UpstreamModel = route.PassesModelThrough ? info.Model : route.UpstreamModel;
+                outcome.UpstreamModel = route.PassesModelThrough ? outcome.RequestedModel : route.UpstreamModel;
             }
         }
+    }
+
+    /// <summary>Refuses a request that failed authentication; it is counted, but leaves no usage record.</summary>
+    private async Task RefuseAsync(HttpContext context, Outcome outcome, RelayError error)
+    {
+        outcome.Unauthenticated = true;
+        await FailAsync(context, outcome, strangers.Refuse(context, error));
     }
 
     private static async Task FailAsync(HttpContext context, Outcome outcome, RelayError error)
@@ -180,6 +195,11 @@ internal sealed class MessagesHandler(
 
     private async Task RecordAsync(HttpContext context, MessagesEndpointKind endpoint, RequestTiming timing, Outcome outcome)
     {
+        if (outcome.Unauthenticated)
+        {
+            return;
+        }
+
         var attribution = ClientAttribution.From(context.Request.Headers);
         var record = new UsageRecord
         {
@@ -257,5 +277,8 @@ internal sealed class MessagesHandler(
                 UpstreamModel = route.PassesModelThrough ? RequestedModel : route.UpstreamModel;
             }
         }
+
+        /// <summary>Refused for its key: counted by <see cref="UnauthenticatedRequests"/>, not recorded.</summary>
+        public bool Unauthenticated { get; set; }
     }
 }

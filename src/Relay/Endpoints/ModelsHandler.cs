@@ -5,6 +5,7 @@ using Relay.Configuration;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Json;
+using Relay.Protocol.Text;
 using Relay.Routing;
 using Relay.Upstreams;
 
@@ -22,16 +23,18 @@ internal sealed class ModelsHandler
     private const int MaxLimit = 1000;
 
     private readonly ClientAuthenticator _authenticator;
+    private readonly UnauthenticatedRequests _strangers;
     private readonly ModelCatalog _catalog;
     private readonly ModelInfo[] _models;
     private readonly string _createdAt;
     private readonly AnthropicUpstream? _bridge;
     private readonly ILogger<ModelsHandler> _logger;
 
-    public ModelsHandler(ClientAuthenticator authenticator, ModelCatalog catalog, TimeProvider time, RelayConfig config, UpstreamRegistry upstreams,
-        ILogger<ModelsHandler> logger)
+    public ModelsHandler(ClientAuthenticator authenticator, UnauthenticatedRequests strangers, ModelCatalog catalog, TimeProvider time, RelayConfig config,
+        UpstreamRegistry upstreams, ILogger<ModelsHandler> logger)
     {
         _authenticator = authenticator;
+        _strangers = strangers;
         _catalog = catalog;
         _logger = logger;
         // A bridge lists what the remote lists: its own catalog is a single "*" and says nothing.
@@ -134,7 +137,7 @@ internal sealed class ModelsHandler
 
         if (model is null)
         {
-            await ErrorResponses.WriteAsync(context, RelayError.NotFound($"model: {id} is not configured in Relay ({_catalog.DescribeAvailable()})."));
+            await ErrorResponses.WriteAsync(context, RelayError.NotFound($"model: {ClientText.Shorten(id)} is not configured in Relay ({_catalog.DescribeAvailable()})."));
             return;
         }
 
@@ -159,6 +162,6 @@ internal sealed class ModelsHandler
     private async Task<RelayError?> AuthenticateAsync(HttpContext context)
     {
         var auth = await _authenticator.AuthenticateAsync(context.Request.Headers, context.RequestAborted);
-        return auth.Key is not null ? null : auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey();
+        return auth.Key is not null ? null : _strangers.Refuse(context, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey());
     }
 }

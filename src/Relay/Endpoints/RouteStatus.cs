@@ -1,9 +1,14 @@
+using Relay.Auth;
+
 namespace Relay.Endpoints;
 
 /// <summary>The body of <c>GET /v1/routes</c>.</summary>
 internal sealed class RouteStatusList
 {
     public required IReadOnlyList<RouteStatus> Routes { get; init; }
+
+    /// <summary>Requests refused for their key (they leave no usage record, so this is where they show).</summary>
+    public UnauthenticatedStatus? Unauthenticated { get; init; }
 }
 
 /// <summary>One route's health as an operator sees it.</summary>

@@ -20,6 +20,14 @@ internal sealed record RelayError(int Status, string Type, string Message, bool 
     public static RelayError InvalidKey() => new(401, ErrorTypes.Authentication,
         "Invalid API key: it is not a Relay key, or it was revoked. Create one with `relay keys create --name NAME`.", false);
 
+    /// <summary>Too many requests without a valid key from one address (<c>unauthenticatedLimit</c>). Retrying cannot help
+    /// without a valid key, so it is not retryable; <c>retry-after</c> still says when the address may try again.</summary>
+    public static RelayError TooManyUnauthenticated(TimeSpan wait) => new(429, ErrorTypes.RateLimit,
+        "Too many requests without a valid API key from this address; send a valid Relay key, or wait for retry-after.", false)
+    {
+        RetryAfter = wait,
+    };
+
     public static RelayError NotFound(string message) => new(404, ErrorTypes.NotFound, message, false);
 
     public static RelayError TooLarge(long limitBytes) => new(413, ErrorTypes.RequestTooLarge,

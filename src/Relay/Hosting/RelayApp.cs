@@ -4,6 +4,7 @@ using Relay.Configuration;
 using Relay.Endpoints;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
+using Relay.Protocol.Text;
 using Relay.Routing;
 using Relay.Storage;
 using Relay.Tls;
@@ -71,6 +72,7 @@ internal static class RelayApp
         services.AddHostedService<HealthCheckService>();
         services.AddSingleton<AdminHandler>();
         services.AddSingleton<ClientAuthenticator>();
+        services.AddSingleton<UnauthenticatedRequests>();
         services.AddSingleton<UsageQueue>();
         services.AddHostedService<UsageWriter>();
         services.AddSingleton<MessagesHandler>();
@@ -92,8 +94,8 @@ internal static class RelayApp
         var status = context.Response.StatusCode;
         var error = status switch
         {
-            404 => new RelayError(404, ErrorTypes.NotFound, $"Not found: {context.Request.Method} {context.Request.Path}. Relay serves /v1/messages, /v1/messages/count_tokens and /v1/models.", false),
-            405 => new RelayError(405, ErrorTypes.InvalidRequest, $"Method {context.Request.Method} is not allowed on {context.Request.Path}.", false),
+            404 => new RelayError(404, ErrorTypes.NotFound, $"Not found: {context.Request.Method} {ClientText.Shorten(context.Request.Path.ToString())}. Relay serves /v1/messages, /v1/messages/count_tokens and /v1/models.", false),
+            405 => new RelayError(405, ErrorTypes.InvalidRequest, $"Method {context.Request.Method} is not allowed on {ClientText.Shorten(context.Request.Path.ToString())}.", false),
             _ => new RelayError(status, ErrorTypes.ForStatus(status), $"HTTP {status}.", status >= 500),
         };
         return ErrorResponses.WriteAsync(context, error);

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Relay.Protocol.Corrections;
+using Relay.Protocol.Text;
 using Relay.Storage;
 
 namespace Relay.Routing;
@@ -134,11 +135,7 @@ internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimePro
             ? new RequestCorrection(kind, stored.Value, stored.Name.Length == 0 ? null : stored.Name)
             : null;
 
-    private static string Shorten(string evidence)
-    {
-        var flat = evidence.ReplaceLineEndings(" ");
-        return flat.Length > MaxEvidenceChars ? flat[..MaxEvidenceChars] + "…" : flat;
-    }
+    private static string Shorten(string evidence) => ClientText.Shorten(evidence.ReplaceLineEndings(" "), MaxEvidenceChars);
 
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
     {

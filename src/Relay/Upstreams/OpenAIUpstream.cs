@@ -9,6 +9,7 @@ using Relay.Protocol.Anthropic;
 using Relay.Protocol.Corrections;
 using Relay.Protocol.Json;
 using Relay.Protocol.OpenAI;
+using Relay.Protocol.Text;
 using Relay.Protocol.Translation;
 
 namespace Relay.Upstreams;
@@ -213,7 +214,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         // with the error only if no other route answers instead.
         var retryAfter = RetryAfter.From(response, _time.GetUtcNow());
 
-        Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, $"HTTP {status}: {info.Message}");
+        Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, $"HTTP {status}: {ClientText.Shorten(info.Message)}");
         var retryable = mappedStatus is 408 or 409 or 429 or >= 500;
         return UpstreamResult.NotSent(new RelayError(mappedStatus, type, ChatErrorMapper.Describe(Name, info), retryable) { RetryAfter = retryAfter }) with
         {
@@ -254,7 +255,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
 
         if (translator.Failed)
         {
-            Log.StreamBroken(_logger, request.Context.TraceIdentifier, Name, translator.ErrorMessage ?? "error");
+            Log.StreamBroken(_logger, request.Context.TraceIdentifier, Name, ClientText.Shorten(translator.ErrorMessage ?? "error"));
         }
 
         LogRepairs(request, translator.RepairedToolCalls, translator.InvalidToolCalls);

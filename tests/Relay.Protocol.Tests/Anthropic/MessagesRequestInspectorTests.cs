@@ -221,7 +221,7 @@ public sealed class MessagesRequestInspectorTests
     [Fact]
     public void TryInspect_NestedModelKeys_IgnoredInFavourOfTopLevel()
     {
-        var body = """{"metadata":{"model":"nested-1","stream":"nope"},"messages":[{"role":"user","content":[{"type":"tool_result","content":{"model":"nested-2","max_tokens":"x"}}]}],"tools":[{"name":"t","input_schema":{"properties":{"model":{"type":"string"}}}}],"model":"claude-sonnet-4-6","max_tokens":5,"extra":{"model":7}}""";
+        var body = """{"metadata":{"model":"nested-1","stream":"nope"},"messages":[{"role":"user","content":[{"type":"tool_result","content":[{"type":"text","text":"x","model":"nested-2","max_tokens":"x"}]}]}],"tools":[{"name":"t","input_schema":{"properties":{"model":{"type":"string"}}}}],"model":"claude-sonnet-4-6","max_tokens":5,"extra":{"model":7}}""";
 
         Assert.True(Inspect(body, out var info, out var error), error);
 
@@ -247,5 +247,97 @@ public sealed class MessagesRequestInspectorTests
         Assert.True(Inspect(body, out var info, out _));
         Assert.Equal("{\"model\":\"x\"}", info.Model);
         Assert.Equal("\"{\\\"model\\\":\\\"x\\\"}\"", ModelTokenText(body, info));
+    }
+
+    [Theory]
+    [InlineData("\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":\"1024\"}", "thinking.budget_tokens: Input should be a valid integer")]
+    [InlineData("\"thinking\":[]", "thinking: Input should be a valid dictionary")]
+    [InlineData("\"tools\":[[]]", "tools.0: Input should be a valid dictionary")]
+    [InlineData("\"tools\":[{\"name\":7}]", "tools.0.name: Input should be a valid string")]
+    [InlineData("\"system\":[\"text\"]", "system.0: Input should be a valid dictionary")]
+    [InlineData("\"stop_sequences\":[1]", "stop_sequences.0: Input should be a valid string")]
+    [InlineData("\"temperature\":\"hot\"", "temperature: Input should be a valid number")]
+    [InlineData("\"temperature\":1e400", "temperature: Input should be a finite number")]
+    [InlineData("\"top_k\":0.5", "top_k: Input should be a valid integer")]
+    [InlineData("\"tool_choice\":\"auto\"", "tool_choice: Input should be a valid dictionary")]
+    [InlineData("\"metadata\":{\"user_id\":[]}", "metadata.user_id: Input should be a valid string")]
+    public void TryInspect_FieldRelayReadsWithTheWrongType_NamesIt(string field, string expected)
+    {
+        var error = Fails($$"""{"model":"m","max_tokens":5,{{field}},"messages":{{Messages}}}""");
+
+        Assert.Equal(expected, error);
+    }
+
+    [Theory]
+    [InlineData("""[1]""", "messages.0: Input should be a valid dictionary")]
+    [InlineData("""[{"role":"user","content":7}]""", "messages.0.content: Input should be a valid string or list of content blocks")]
+    [InlineData("""[{"role":"user","content":[{"type":"text","text":"a"},"b"]}]""", "messages.0.content.1: Input should be a valid dictionary")]
+    [InlineData("""[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"image","source":"x"}]}]}]""", "messages.0.content.0.content.0.source: Input should be a valid dictionary")]
+    [InlineData("""[{"role":"user","content":[{"type":"text","text":"a","cache_control":"ephemeral"}]}]""", "messages.0.content.0.cache_control: Input should be a valid dictionary")]
+    public void TryInspect_MessageOfTheWrongShape_NamesThePath(string messages, string expected)
+    {
+        var error = Fails($$"""{"model":"m","max_tokens":5,"messages":{{messages}}}""");
+
+        Assert.Equal(expected, error);
+    }
+
+    [Theory]
+    [InlineData("\\ud800")]
+    [InlineData("\\udfff")]
+    [InlineData("a\\ud83d\\u0041")]
+    [InlineData("a\\ud83dx")]
+    [InlineData("\\ud83d\\n")]
+    [InlineData("end\\ud83d")]
+    public void TryInspect_LoneSurrogateEscape_IsNotText(string text)
+    {
+        var error = Fails($$"""{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"{{text}}"}]}""");
+
+        Assert.StartsWith("messages.0.content: Input should be valid UTF-8 text", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\\ud83d\\ude00")]
+    [InlineData("\\u00e9\\n\\u4e2d")]
+    [InlineData("plain \\\\ud800 backslash")]
+    public void TryInspect_ValidEscapes_AreText(string text)
+    {
+        Assert.True(Inspect($$"""{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"{{text}}"}]}""", out _, out var error), error);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xFF })]
+    [InlineData(new byte[] { 0xC3, 0x28 })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })] // a surrogate encoded as UTF-8
+    [InlineData(new byte[] { 0xE2, 0x82 })] // truncated
+    public void TryInspect_InvalidUtf8_AnywhereInTheBody_NamesTheField(byte[] bad)
+    {
+        byte[] Body(string before, string after) => [.. Encoding.UTF8.GetBytes(before), .. bad, .. Encoding.UTF8.GetBytes(after)];
+
+        Assert.False(MessagesRequestInspector.TryInspect(Body("{\"model\":\"m", "\",\"max_tokens\":5,\"messages\":[]}"), MessagesEndpointKind.Messages, out _, out var model));
+        Assert.False(MessagesRequestInspector.TryInspect(Body("{\"model\":\"m\",\"max_tokens\":5,\"context_management\":{\"edits\":[{\"note\":\"x", "\"}]},\"messages\":[]}"), MessagesEndpointKind.Messages, out _, out var unknown));
+        Assert.False(MessagesRequestInspector.TryInspect(Body("{\"model\":\"m\",\"max_tokens\":5,\"messages\":[],\"x", "\":1}"), MessagesEndpointKind.Messages, out _, out var name));
+
+        Assert.StartsWith("model: ", model, StringComparison.Ordinal);
+        Assert.StartsWith("context_management.edits.0.note: ", unknown, StringComparison.Ordinal);
+        Assert.Contains("field name", name, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryInspect_NullOptionalFields_AreAccepted()
+    {
+        var body = """{"model":"m","max_tokens":5,"system":null,"tools":null,"thinking":null,"tool_choice":null,"stop_sequences":null,"metadata":null,"temperature":null,"top_k":null,"messages":[{"role":"user","content":[{"type":"text","text":"a","cache_control":null}]}]}""";
+
+        Assert.True(Inspect(body, out _, out var error), error);
+    }
+
+    [Theory]
+    [InlineData("claude-code-2.1.330-interactive-automode.json")]
+    [InlineData("claude-code-2.1.330-title-smallfast.json")]
+    [InlineData("claude-code-2.1.330-tool-followup.json")]
+    public void TryInspect_BodiesClaudeCodeSent_AreAccepted(string fixture)
+    {
+        var body = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture));
+
+        Assert.True(Inspect(body, out _, out var error), error);
     }
 }

@@ -3,13 +3,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Relay.Tests.Infrastructure;
 
-/// <summary>Keeps every Error-or-worse log entry, so tests can assert Relay logged no unhandled exception, and every
-/// Warning-or-worse one, so they can assert what the log never holds.</summary>
-public sealed class CountingLoggerProvider : ILoggerProvider
+/// <summary>Keeps every Error-or-worse log entry, so tests can assert Relay logged no unhandled exception; and, from
+/// <paramref name="minimum"/> up, every entry with its event id.</summary>
+public sealed class CountingLoggerProvider(LogLevel minimum = LogLevel.Error) : ILoggerProvider
 {
+    public LogLevel Minimum { get; } = minimum;
+
     public ConcurrentQueue<string> Errors { get; } = new();
 
-    public ConcurrentQueue<string> Warnings { get; } = new();
+    /// <summary>Every entry at <c>minimum</c> or above, formatted.</summary>
+    public ConcurrentQueue<(LogLevel Level, int EventId, string Message)> Entries { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -22,16 +25,15 @@ public sealed class CountingLoggerProvider : ILoggerProvider
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= owner.Minimum || logLevel >= LogLevel.Error;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (!IsEnabled(logLevel))
+            if (logLevel >= owner.Minimum)
             {
-                return;
+                owner.Entries.Enqueue((logLevel, eventId.Id, formatter(state, exception)));
             }
 
-            owner.Warnings.Enqueue($"{category}: {formatter(state, exception)} {exception}");
             if (logLevel >= LogLevel.Error)
             {
                 owner.Errors.Enqueue($"{category}: {formatter(state, exception)} {exception}");

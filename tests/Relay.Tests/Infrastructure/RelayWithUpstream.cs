@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Relay.Configuration;
 
 namespace Relay.Tests.Infrastructure;
@@ -17,7 +18,7 @@ public abstract class RelayWithUpstream : IAsyncLifetime
         Upstream = await FakeUpstream.StartAsync();
         var config = RelayTestServer.DefaultConfig(Upstream.BaseUrl);
         Configure(config);
-        Server = await RelayTestServer.StartAsync(config);
+        Server = await RelayTestServer.StartAsync(config, Customize);
     }
 
     public async ValueTask DisposeAsync()
@@ -29,6 +30,11 @@ public abstract class RelayWithUpstream : IAsyncLifetime
 
     /// <summary>Adjusts the config before Relay starts.</summary>
     private protected virtual void Configure(RelayConfig config)
+    {
+    }
+
+    /// <summary>Adjusts Relay's host (services, logging) before it starts.</summary>
+    private protected virtual void Customize(WebApplicationBuilder builder)
     {
     }
 }

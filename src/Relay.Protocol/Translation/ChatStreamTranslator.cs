@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Relay.Protocol.Anthropic;
+using Relay.Protocol.Events;
 using Relay.Protocol.OpenAI;
 
 namespace Relay.Protocol.Translation;
@@ -27,7 +28,8 @@ namespace Relay.Protocol.Translation;
 /// </remarks>
 public sealed class ChatStreamTranslator : IDisposable
 {
-    private readonly AnthropicSseWriter _sse;
+    private readonly IMessageEvents _events;
+    private readonly AnthropicSseEvents? _ownedWriter;
     private readonly TranslationContext _context;
     private readonly ThinkTagSplitter _think = new();
     private readonly Action<bool, string> _emitContent;
@@ -42,9 +44,17 @@ public sealed class ChatStreamTranslator : IDisposable
     private bool _usageSeen;
     private TokenUsage _usage;
 
+    /// <summary>Translates into Anthropic's SSE stream, written to <paramref name="output"/>.</summary>
     public ChatStreamTranslator(IBufferWriter<byte> output, TranslationContext context)
+        : this(new AnthropicSseEvents(output), context)
     {
-        _sse = new AnthropicSseWriter(output);
+        _ownedWriter = (AnthropicSseEvents)_events;
+    }
+
+    /// <summary>Translates into message events, for whatever protocol the client speaks.</summary>
+    public ChatStreamTranslator(IMessageEvents events, TranslationContext context)
+    {
+        _events = events;
         _context = context;
         _emitContent = EmitContent;
     }
@@ -90,22 +100,9 @@ public sealed class ChatStreamTranslator : IDisposable
         }
 
         Started = true;
-        var w = _sse.Begin("message_start"u8);
-        w.WritePropertyName("message"u8);
-        w.WriteStartObject();
-        w.WriteString("id"u8, _context.MessageId);
-        w.WriteString("type"u8, "message"u8);
-        w.WriteString("role"u8, "assistant"u8);
-        w.WriteString("model"u8, _context.Model);
-        w.WriteStartArray("content"u8);
-        w.WriteEndArray();
-        w.WriteNull("stop_reason"u8);
-        w.WriteNull("stop_sequence"u8);
         // Relay's own estimate until the provider's numbers come with message_delta: clients show context use
         // from the first event.
-        UsageJson.Write(w, new TokenUsage { InputTokens = _context.EstimatedInputTokens });
-        w.WriteEndObject();
-        _sse.End();
+        _events.MessageStart(_context.MessageId, _context.Model, new TokenUsage { InputTokens = _context.EstimatedInputTokens });
     }
 
     /// <summary>A keep-alive the client ignores; sent while the provider is silent.</summary>
@@ -113,7 +110,7 @@ public sealed class ChatStreamTranslator : IDisposable
     {
         if (Started && !Terminated)
         {
-            _sse.Simple("ping"u8);
+            _events.Ping();
         }
     }
 
@@ -206,12 +203,7 @@ public sealed class ChatStreamTranslator : IDisposable
         Failed = true;
         ErrorType = type;
         ErrorMessage = message;
-        var w = _sse.Begin("error"u8);
-        w.WriteStartObject("error"u8);
-        w.WriteString("type"u8, type);
-        w.WriteString("message"u8, message);
-        w.WriteEndObject();
-        _sse.End();
+        _events.Error(type, message);
     }
 
     private void FailWith(ChatError error)
@@ -328,16 +320,7 @@ public sealed class ChatStreamTranslator : IDisposable
     private void OpenTool(ToolSlot slot)
     {
         CloseOpenBlock();
-        var w = _sse.Begin("content_block_start"u8);
-        w.WriteNumber("index"u8, _nextIndex);
-        w.WriteStartObject("content_block"u8);
-        w.WriteString("type"u8, "tool_use"u8);
-        w.WriteString("id"u8, ToolIds.ToAnthropic(slot.Id, slot.Signature));
-        w.WriteString("name"u8, _context.RestoreToolName(slot.Name!));
-        w.WriteStartObject("input"u8);
-        w.WriteEndObject();
-        w.WriteEndObject();
-        _sse.End();
+        _events.ToolUseStart(_nextIndex, ToolIds.ToAnthropic(slot.Id, slot.Signature), _context.RestoreToolName(slot.Name!));
         slot.Opened = true;
         _openTool = slot;
         _open = BlockKind.Tool;
@@ -348,7 +331,7 @@ public sealed class ChatStreamTranslator : IDisposable
     {
         if (slot.Ready.WrittenCount > 0)
         {
-            WriteDelta("input_json_delta"u8, "partial_json"u8, slot.Ready.WrittenSpan);
+            _events.ToolInputDelta(_nextIndex, slot.Ready.WrittenSpan);
             slot.Ready.ResetWrittenCount();
         }
     }
@@ -369,7 +352,7 @@ public sealed class ChatStreamTranslator : IDisposable
 
         if (completion.Length > 0)
         {
-            WriteDelta("input_json_delta"u8, "partial_json"u8, completion);
+            _events.ToolInputDelta(_nextIndex, completion);
         }
 
         WriteBlockStop();
@@ -471,18 +454,11 @@ public sealed class ChatStreamTranslator : IDisposable
         if (_open != BlockKind.Thinking)
         {
             CloseOpenBlock();
-            var w = _sse.Begin("content_block_start"u8);
-            w.WriteNumber("index"u8, _nextIndex);
-            w.WriteStartObject("content_block"u8);
-            w.WriteString("type"u8, "thinking"u8);
-            w.WriteString("thinking"u8, ""u8);
-            w.WriteString("signature"u8, ""u8);
-            w.WriteEndObject();
-            _sse.End();
+            _events.ThinkingStart(_nextIndex);
             _open = BlockKind.Thinking;
         }
 
-        WriteDelta("thinking_delta"u8, "thinking"u8, text);
+        _events.ThinkingDelta(_nextIndex, text);
     }
 
     private void EmitText(string text)
@@ -495,28 +471,11 @@ public sealed class ChatStreamTranslator : IDisposable
         if (_open != BlockKind.Text)
         {
             CloseOpenBlock();
-            var w = _sse.Begin("content_block_start"u8);
-            w.WriteNumber("index"u8, _nextIndex);
-            w.WriteStartObject("content_block"u8);
-            w.WriteString("type"u8, "text"u8);
-            w.WriteString("text"u8, ""u8);
-            w.WriteEndObject();
-            _sse.End();
+            _events.TextStart(_nextIndex);
             _open = BlockKind.Text;
         }
 
-        WriteDelta("text_delta"u8, "text"u8, text);
-    }
-
-    private void WriteDelta(ReadOnlySpan<byte> type, ReadOnlySpan<byte> field, ReadOnlySpan<char> value)
-    {
-        var w = _sse.Begin("content_block_delta"u8);
-        w.WriteNumber("index"u8, _nextIndex);
-        w.WriteStartObject("delta"u8);
-        w.WriteString("type"u8, type);
-        w.WriteString(field, value);
-        w.WriteEndObject();
-        _sse.End();
+        _events.TextDelta(_nextIndex, text);
     }
 
     private void CloseOpenBlock()
@@ -534,13 +493,7 @@ public sealed class ChatStreamTranslator : IDisposable
 
         if (_open == BlockKind.Thinking)
         {
-            var w = _sse.Begin("content_block_delta"u8);
-            w.WriteNumber("index"u8, _nextIndex);
-            w.WriteStartObject("delta"u8);
-            w.WriteString("type"u8, "signature_delta"u8);
-            w.WriteString("signature"u8, ThinkingSignature.Value);
-            w.WriteEndObject();
-            _sse.End();
+            _events.SignatureDelta(_nextIndex, ThinkingSignature.Value);
         }
 
         WriteBlockStop();
@@ -549,9 +502,7 @@ public sealed class ChatStreamTranslator : IDisposable
 
     private void WriteBlockStop()
     {
-        var w = _sse.Begin("content_block_stop"u8);
-        w.WriteNumber("index"u8, _nextIndex);
-        _sse.End();
+        _events.BlockStop(_nextIndex);
         _nextIndex++;
     }
 
@@ -582,18 +533,12 @@ public sealed class ChatStreamTranslator : IDisposable
             stopReason = "refusal";
         }
 
-        var d = _sse.Begin("message_delta"u8);
-        d.WriteStartObject("delta"u8);
-        d.WriteString("stop_reason"u8, stopReason);
-        d.WriteNull("stop_sequence"u8);
-        d.WriteEndObject();
-        UsageJson.Write(d, _usage);
-        _sse.End();
-        _sse.Simple("message_stop"u8);
+        _events.MessageDelta(stopReason, null, _usage);
+        _events.MessageStop();
         Completed = true;
     }
 
-    public void Dispose() => _sse.Dispose();
+    public void Dispose() => _ownedWriter?.Dispose();
 
     private sealed class ToolSlot
     {

@@ -29,41 +29,26 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
 {
     private const int CopyBufferSize = 16 * 1024;
     private const int MaxJsonSideCopy = 4 * 1024 * 1024;
-    private const int MaxHeldBody = 1024 * 1024;
     private const int MaxUnfinishedEvent = 8 * 1024 * 1024;
     private static readonly byte[] PingEvent = "event: ping\ndata: {\"type\": \"ping\"}\n\n"u8.ToArray();
 
-    private readonly HttpMessageInvoker _invoker;
+    private readonly UpstreamTransport _transport;
     private readonly string _root;
     private readonly Uri _messagesUri;
     private readonly Uri _countTokensUri;
-    private readonly TimeSpan _firstByteTimeout;
-    private readonly TimeSpan _idleTimeout;
-    private readonly TimeSpan _totalTimeout;
-    private readonly TimeSpan _pingInterval;
     private readonly ProviderCredentials _credentials;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
     private readonly bool _isBridge;
 
     public AnthropicUpstream(string name, ProviderConfig config, TimeProvider time, ILogger logger, bool isBridge = false)
     {
         Name = name;
         _isBridge = isBridge;
-        _time = time;
-        _logger = logger;
         ForwardsClientCredentials = string.Equals(config.ApiKey, RelayDefaults.PassthroughKey, StringComparison.Ordinal);
         _credentials = new ProviderCredentials(config, ForwardsClientCredentials ? null : config.ApiKey, bearerByDefault: false);
-        _firstByteTimeout = TimeSpan.FromSeconds(config.TimeoutSeconds ?? RelayDefaults.TimeoutSeconds);
-        _idleTimeout = TimeSpan.FromSeconds(config.IdleTimeoutSeconds ?? RelayDefaults.IdleTimeoutSeconds);
-        _totalTimeout = TimeSpan.FromSeconds(config.TotalTimeoutSeconds ?? RelayDefaults.TotalTimeoutSeconds);
-        _pingInterval = UpstreamConnections.PingInterval(config);
-
+        _transport = new UpstreamTransport(name, config, _credentials, time, logger);
         _root = BaseUrlRoot(config.BaseUrl!);
         _messagesUri = new Uri(_root + "/v1/messages");
         _countTokensUri = new Uri(_root + "/v1/messages/count_tokens");
-
-        _invoker = UpstreamConnections.CreateInvoker(config);
     }
 
     public string Name { get; }
@@ -86,62 +71,25 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
 
     public async Task<UpstreamResult> SendAsync(UpstreamRequest request, CancellationToken cancellationToken)
     {
-        var firstByteTimeout = request.Target.TimeoutSeconds is { } routeTimeout ? TimeSpan.FromSeconds(routeTimeout) : _firstByteTimeout;
         using var message = BuildRequest(request);
-        using var total = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        total.CancelAfter(_totalTimeout);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(total.Token);
-        timeout.CancelAfter(firstByteTimeout);
-
-        var started = Stopwatch.GetTimestamp();
-        HttpResponseMessage response;
-        try
+        var (exchange, failure) = await _transport.SendAsync(message, request.Context.TraceIdentifier, request.Target.TimeoutSeconds, cancellationToken);
+        if (exchange is null)
         {
-            response = await _invoker.SendAsync(message, timeout.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, "timed out before answering");
-            return UpstreamResult.NotSent(RelayError.UpstreamTimeout(Name, (int)Math.Min(firstByteTimeout.TotalSeconds, _totalTimeout.TotalSeconds)));
-        }
-        catch (HttpRequestException ex)
-        {
-            var reason = UpstreamFailures.Describe(ex);
-            Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, reason);
-            return UpstreamResult.NotSent(UpstreamFailures.ForSendFailure(Name, ex, reason));
+            return failure;
         }
 
-        var headersMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        using (response)
+        using (exchange)
         {
-            var status = (int)response.StatusCode;
             // Error answers are small: read whole and held, so another route can be tried, or a refusal corrected
             // and sent again, before the client sees anything.
-            if (status >= 400)
-            {
-                return await HoldAsync(request, response, timeout, headersMs, cancellationToken);
-            }
-
-            return await RelayResponseAsync(request, response, timeout, total, headersMs, cancellationToken);
+            return exchange.Status >= 400
+                ? await HoldAsync(request, exchange, cancellationToken)
+                : await RelayResponseAsync(request, exchange, cancellationToken);
         }
     }
 
-    public async Task<string?> ProbeAsync(string? path, CancellationToken cancellationToken)
-    {
-        using var message = new HttpRequestMessage(HttpMethod.Get, _root + (path ?? "/v1/models"));
-        message.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
-        _credentials.AddTo(message);
-        try
-        {
-            using var response = await _invoker.SendAsync(message, cancellationToken);
-            var status = (int)response.StatusCode;
-            return status is >= 500 or 401 or 403 ? $"health check answered {status}" : null;
-        }
-        catch (HttpRequestException ex)
-        {
-            return UpstreamFailures.Describe(ex);
-        }
-    }
+    public Task<string?> ProbeAsync(string? path, CancellationToken cancellationToken) =>
+        _transport.ProbeAsync(_root + (path ?? "/v1/models"), m => m.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01"), cancellationToken);
 
     private HttpRequestMessage BuildRequest(UpstreamRequest request)
     {
@@ -209,22 +157,22 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         AddCredentials(context.Request.Headers, message, clientUsedRelayKey: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Claude Code gives discovery 3 s and Desktop 10 s; a slow list must not hold them for the full message timeout.
-        timeout.CancelAfter(TimeSpan.FromSeconds(Math.Min(30, _firstByteTimeout.TotalSeconds)));
+        timeout.CancelAfter(TimeSpan.FromSeconds(Math.Min(30, _transport.FirstByteTimeout.TotalSeconds)));
         HttpResponseMessage response;
         try
         {
-            response = await _invoker.SendAsync(message, timeout.Token);
+            response = await _transport.SendRawAsync(message, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var error = RelayError.UpstreamTimeout(Name, (int)Math.Min(30, _firstByteTimeout.TotalSeconds));
+            var error = RelayError.UpstreamTimeout(Name, (int)Math.Min(30, _transport.FirstByteTimeout.TotalSeconds));
             await ErrorResponses.WriteAsync(context, error);
             return error.Status;
         }
         catch (HttpRequestException ex)
         {
-            Log.UpstreamFailed(_logger, context.TraceIdentifier, Name, UpstreamFailures.Describe(ex));
-            var error = RelayError.Unreachable(Name, UpstreamFailures.Describe(ex));
+            _transport.LogFailure(context.TraceIdentifier, UpstreamFailures.Describe(ex));
+            var error = RelayError.Unreachable(Name, _credentials.Redact(UpstreamFailures.Describe(ex)));
             await ErrorResponses.WriteAsync(context, error);
             return error.Status;
         }
@@ -250,35 +198,16 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
     }
 
-    /// <summary>Reads a retryable error answer whole (it is small) without forwarding it.</summary>
-    private async Task<UpstreamResult> HoldAsync(UpstreamRequest request, HttpResponseMessage response, CancellationTokenSource timeout,
-        double headersMs, CancellationToken cancellationToken)
+    /// <summary>Reads an error answer whole (it is small) without forwarding it.</summary>
+    private async Task<UpstreamResult> HoldAsync(UpstreamRequest request, UpstreamExchange exchange, CancellationToken cancellationToken)
     {
-        var status = (int)response.StatusCode;
-        byte[] body;
-        try
-        {
-            timeout.CancelAfter(_idleTimeout);
-            using var copy = new PooledByteBuffer(4096);
-            await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
-            int read;
-            while ((read = await stream.ReadAsync(copy.GetMemory(8192), timeout.Token)) > 0 && copy.Length + read <= MaxHeldBody)
-            {
-                copy.Advance(read);
-            }
-
-            body = _credentials.Redact(copy.Span.ToArray());
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            body = [];
-        }
-
-        var headers = ForwardedHeaders.ResponseHeaders(response).ToArray();
+        var status = exchange.Status;
+        var body = await exchange.ReadCappedAsync(UpstreamTransport.MaxErrorBody, cancellationToken);
+        var headers = ForwardedHeaders.ResponseHeaders(exchange.Response).ToArray();
         var errorType = AnthropicObjectSummary.TryRead(body, out var summary) && summary.ErrorType is { } type ? type : ErrorTypes.ForStatus(status);
-        Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, $"answered {status} {errorType}");
-        var held = new HeldResponse(status, headers, body, RetryAfter.From(response, _time.GetUtcNow()));
-        return new UpstreamResult(status, default, errorType, null, held, UpstreamFailed: held.Retryable, headersMs)
+        _transport.LogFailure(request.Context.TraceIdentifier, $"answered {status} {errorType}");
+        var held = new HeldResponse(status, headers, body, exchange.RetryAfter);
+        return new UpstreamResult(status, default, errorType, null, held, UpstreamFailed: held.Retryable, exchange.HeadersMs)
         {
             Refusal = ProviderRejectionReader.IsRefusalStatus(status) ? new UpstreamRefusal(status, ReadError(body, status)) : null,
         };
@@ -288,35 +217,34 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         ? error
         : new ChatErrorInfo(body.Length == 0 ? $"HTTP {status}" : System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 4096))), null, null);
 
-    private async Task<UpstreamResult> RelayResponseAsync(UpstreamRequest request, HttpResponseMessage upstream,
-        CancellationTokenSource idle, CancellationTokenSource total, double headersMs, CancellationToken cancellationToken)
+    private async Task<UpstreamResult> RelayResponseAsync(UpstreamRequest request, UpstreamExchange exchange, CancellationToken cancellationToken)
     {
         var context = request.Context;
-        var status = (int)upstream.StatusCode;
-        var isStream = string.Equals(upstream.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
-        var body = await upstream.Content.ReadAsStreamAsync(cancellationToken);
+        var status = exchange.Status;
+        var headersMs = exchange.HeadersMs;
+        var isStream = exchange.IsEventStream;
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
             // Nothing goes to the client before the first bytes show the answer is what it claims to be: an HTML page
             // or a stray body behind a 200 is the provider's failure, and another route may still be tried.
-            var (firstRead, firstFailure) = await ReadAsync(body, buffer, idle, total, cancellationToken);
+            var (firstRead, firstFailure) = await exchange.ReadAsync(buffer, cancellationToken);
             if (firstFailure is not null || firstRead == 0 || !LooksLikeAnswer(buffer.AsSpan(0, firstRead), isStream))
             {
                 var reason = firstFailure ?? (firstRead == 0
                     ? $"answered {status} with an empty body"
                     : $"answered {status} with {(isStream ? "a stream" : "a body")} that is not an Anthropic answer: {Snippet(buffer.AsSpan(0, firstRead))}");
-                Log.UpstreamFailed(_logger, context.TraceIdentifier, Name, reason);
+                _transport.LogFailure(context.TraceIdentifier, reason);
                 return UpstreamResult.NotSent(new RelayError(502, ErrorTypes.Api, $"Provider '{Name}' {reason}", true));
             }
 
             var response = context.Response;
             response.StatusCode = status;
-            ForwardedHeaders.CopyResponseHeaders(upstream, response);
+            ForwardedHeaders.CopyResponseHeaders(exchange.Response, response);
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
             return isStream
-                ? await CopyStreamAsync(request, body, buffer, firstRead, idle, total, status, headersMs, cancellationToken)
-                : await CopyJsonAsync(request, body, buffer, firstRead, idle, total, status, headersMs, cancellationToken);
+                ? await CopyStreamAsync(request, exchange, buffer, firstRead, cancellationToken)
+                : await CopyJsonAsync(request, exchange, buffer, firstRead, cancellationToken);
         }
         finally
         {
@@ -330,36 +258,15 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     private static string Snippet(ReadOnlySpan<byte> bytes) =>
         System.Text.Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 200)]).ReplaceLineEndings(" ").Trim();
 
-    /// <summary>Reads the next bytes within the idle and total timeouts; a timeout or a broken connection is the reason
-    /// returned, not thrown.</summary>
-    private async Task<(int Read, string? Failure)> ReadAsync(Stream body, byte[] buffer, CancellationTokenSource idle, CancellationTokenSource total,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            idle.CancelAfter(_idleTimeout);
-            return (await body.ReadAsync(buffer, idle.Token), null);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return (0, total.IsCancellationRequested
-                ? $"the response took longer than {(int)_totalTimeout.TotalSeconds} s in all"
-                : $"no data for {(int)_idleTimeout.TotalSeconds} s");
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
-        {
-            return (0, ex is HttpRequestException hre ? UpstreamFailures.Describe(hre) : ex.Message);
-        }
-    }
-
     /// <summary>
     /// Forwards an event stream event by event: bytes go out through the end of the last complete event, and the rest
     /// waits for its end, so the client never holds part of an event when the provider breaks off, and a ping or an
     /// error event always lands between two events.
     /// </summary>
-    private async Task<UpstreamResult> CopyStreamAsync(UpstreamRequest request, Stream body, byte[] buffer, int read,
-        CancellationTokenSource idle, CancellationTokenSource total, int status, double headersMs, CancellationToken cancellationToken)
+    private async Task<UpstreamResult> CopyStreamAsync(UpstreamRequest request, UpstreamExchange exchange, byte[] buffer, int read,
+        CancellationToken cancellationToken)
     {
+        var (status, headersMs) = (exchange.Status, exchange.HeadersMs);
         var context = request.Context;
         var response = context.Response;
         using var scanner = new SseUsageScanner();
@@ -413,7 +320,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                     }
                 }
 
-                (read, brokenReason) = await ReadAsync(body, buffer, idle, total, cancellationToken);
+                (read, brokenReason) = await exchange.ReadAsync(buffer, cancellationToken);
             }
         }
         catch (OperationCanceledException)
@@ -435,7 +342,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
 
         if (brokenReason is not null)
         {
-            Log.StreamBroken(_logger, context.TraceIdentifier, Name, brokenReason);
+            _transport.LogBroken(context.TraceIdentifier, brokenReason);
             if (scanner.ErrorType is null)
             {
                 // The status line is gone; an SSE error event is the only way left to tell the client, then end cleanly.
@@ -449,9 +356,10 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     }
 
     /// <summary>Forwards a JSON body as it arrives, with a capped side copy to read its usage and check its shape.</summary>
-    private async Task<UpstreamResult> CopyJsonAsync(UpstreamRequest request, Stream body, byte[] buffer, int read,
-        CancellationTokenSource idle, CancellationTokenSource total, int status, double headersMs, CancellationToken cancellationToken)
+    private async Task<UpstreamResult> CopyJsonAsync(UpstreamRequest request, UpstreamExchange exchange, byte[] buffer, int read,
+        CancellationToken cancellationToken)
     {
+        var (status, headersMs) = (exchange.Status, exchange.HeadersMs);
         var context = request.Context;
         using var sideCopy = new PooledByteBuffer(4096);
         var whole = true;
@@ -477,12 +385,12 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                 request.AnswerBegan?.Invoke();
             }
 
-            (read, brokenReason) = await ReadAsync(body, buffer, idle, total, cancellationToken);
+            (read, brokenReason) = await exchange.ReadAsync(buffer, cancellationToken);
         }
 
         if (brokenReason is not null)
         {
-            Log.StreamBroken(_logger, context.TraceIdentifier, Name, brokenReason);
+            _transport.LogBroken(context.TraceIdentifier, brokenReason);
             context.Abort();
             return new UpstreamResult(status, default, ErrorTypes.Api, null, null, true, headersMs);
         }
@@ -497,7 +405,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         else if (whole)
         {
             // Already forwarded; what is left is to record it as the provider's failure, not as a success.
-            Log.UpstreamFailed(_logger, context.TraceIdentifier, Name, $"answered {status} with a body that is not an Anthropic answer: {Snippet(sideCopy.Span)}");
+            _transport.LogFailure(context.TraceIdentifier, $"answered {status} with a body that is not an Anthropic answer: {Snippet(sideCopy.Span)}");
             return new UpstreamResult(status, usage, ErrorTypes.Api, null, null, true, headersMs);
         }
 
@@ -508,12 +416,12 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
     /// output, so they come once per interval of silence.</summary>
     private async Task SendPingsAsync(HttpResponse response, StreamProgress progress, SemaphoreSlim writeLock, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(_pingInterval / 4, _time);
+        using var timer = new PeriodicTimer(_transport.PingInterval / 4, _transport.Time);
         try
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                if (progress.SilentFor < _pingInterval)
+                if (progress.SilentFor < _transport.PingInterval)
                 {
                     continue;
                 }
@@ -521,7 +429,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                 await writeLock.WaitAsync(stop);
                 try
                 {
-                    if (progress.AtEventBoundary && progress.SilentFor >= _pingInterval)
+                    if (progress.AtEventBoundary && progress.SilentFor >= _transport.PingInterval)
                     {
                         await response.Body.WriteAsync(PingEvent, stop);
                         progress.Wrote(atEventBoundary: true);
@@ -561,5 +469,5 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
     }
 
-    public void Dispose() => _invoker.Dispose();
+    public void Dispose() => _transport.Dispose();
 }

@@ -33,32 +33,20 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
     private const int MaxResponseBody = 64 * 1024 * 1024;
     private const int MaxErrorBody = 64 * 1024;
 
-    private readonly HttpMessageInvoker _invoker;
+    private readonly UpstreamTransport _transport;
     private readonly Uri _chatUri;
-    private readonly TimeSpan _timeout;
-    private readonly TimeSpan _pingInterval;
     private readonly ProviderCredentials _credentials;
     private readonly OpenAIModelOptions _models;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
     private readonly string _baseUrl;
-    private readonly TimeSpan _idleTimeout;
-    private readonly TimeSpan _totalTimeout;
 
     public OpenAIUpstream(string name, ProviderConfig config, TimeProvider time, ILogger logger)
     {
         Name = name;
-        _logger = logger;
-        _time = time;
         _baseUrl = config.BaseUrl!.TrimEnd('/');
         _credentials = new ProviderCredentials(config, config.ApiKey, bearerByDefault: true);
-        _timeout = TimeSpan.FromSeconds(config.TimeoutSeconds ?? RelayDefaults.TimeoutSeconds);
-        _idleTimeout = TimeSpan.FromSeconds(config.IdleTimeoutSeconds ?? RelayDefaults.IdleTimeoutSeconds);
-        _totalTimeout = TimeSpan.FromSeconds(config.TotalTimeoutSeconds ?? RelayDefaults.TotalTimeoutSeconds);
-        _pingInterval = UpstreamConnections.PingInterval(config);
+        _transport = new UpstreamTransport(name, config, _credentials, time, logger);
         _models = new OpenAIModelOptions(config);
         _chatUri = ChatCompletionsUri(config.BaseUrl!);
-        _invoker = UpstreamConnections.CreateInvoker(config);
         TokenEstimator.LoadInBackground();
     }
 
@@ -67,22 +55,8 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
     public bool ForwardsClientCredentials => false;
 
     /// <summary>Probes <c>{baseUrl}/models</c> by default (the path is appended to the OpenAI-style base URL).</summary>
-    public async Task<string?> ProbeAsync(string? path, CancellationToken cancellationToken)
-    {
-        using var message = new HttpRequestMessage(HttpMethod.Get, _baseUrl + (path ?? "/models"));
-        _credentials.AddTo(message);
-
-        try
-        {
-            using var response = await _invoker.SendAsync(message, cancellationToken);
-            var status = (int)response.StatusCode;
-            return status is >= 500 or 401 or 403 ? $"health check answered {status}" : null;
-        }
-        catch (HttpRequestException ex)
-        {
-            return ex.Message;
-        }
-    }
+    public Task<string?> ProbeAsync(string? path, CancellationToken cancellationToken) =>
+        _transport.ProbeAsync(_baseUrl + (path ?? "/models"), null, cancellationToken);
 
     /// <summary>count_tokens is a local estimate: these providers have no such endpoint.</summary>
     public bool AnswersLocally(MessagesEndpointKind endpoint) => endpoint == MessagesEndpointKind.CountTokens;
@@ -132,43 +106,24 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         var estimate = translated.Stream ? EstimateInputAsync(request) : null;
         var context = new TranslationContext(request.Info.Model, translated.ToolNames);
         using var message = BuildRequest(upstreamBody, translated.Stream);
-        var firstByteTimeout = request.Target.TimeoutSeconds is { } routeTimeout ? TimeSpan.FromSeconds(routeTimeout) : _timeout;
-        using var total = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        total.CancelAfter(_totalTimeout);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(total.Token);
-        timeout.CancelAfter(firstByteTimeout);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-
-        HttpResponseMessage response;
-        try
+        var (exchange, failure) = await _transport.SendAsync(message, request.Context.TraceIdentifier, request.Target.TimeoutSeconds, cancellationToken);
+        if (exchange is null)
         {
-            response = await _invoker.SendAsync(message, timeout.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, "timed out before answering");
-            return UpstreamResult.NotSent(RelayError.UpstreamTimeout(Name, (int)firstByteTimeout.TotalSeconds));
-        }
-        catch (HttpRequestException ex)
-        {
-            Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, ex.Message);
-            return UpstreamResult.NotSent(UpstreamFailures.ForSendFailure(Name, ex, ex.Message));
+            return failure;
         }
 
-        var headersMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        using (response)
+        using (exchange)
         {
-            if (!response.IsSuccessStatusCode)
+            if (exchange.Status is < 200 or >= 300)
             {
-                return await ErrorAsync(request, response, timeout.Token) with { HeadersMs = headersMs };
+                return await ErrorAsync(request, exchange, cancellationToken) with { HeadersMs = exchange.HeadersMs };
             }
 
-            var isStream = string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
             if (translated.Stream)
             {
                 request.AnswerBegan?.Invoke();
-                // From here the pump watches for silence itself; the overall timeout only covered the wait for headers.
-                timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                // From here the pump watches for silence itself; only the total timeout stays armed.
+                exchange.StopIdleTimer();
                 if (estimate is not null)
                 {
                     // message_start never waits for the count (a few ms per 15 KB): a provider that answered sooner
@@ -176,10 +131,10 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
                     context = context with { EstimatedInputTokens = estimate.IsCompletedSuccessfully ? estimate.Result : request.Info.EstimatedInputTokens };
                 }
 
-                return await StreamAsync(request, response, context, isStream, total.Token) with { HeadersMs = headersMs };
+                return await StreamAsync(request, exchange, context, cancellationToken) with { HeadersMs = exchange.HeadersMs };
             }
 
-            return await MessageAsync(request, response, context, timeout.Token) with { HeadersMs = headersMs };
+            return await MessageAsync(request, exchange, context, cancellationToken) with { HeadersMs = exchange.HeadersMs };
         }
     }
 
@@ -193,18 +148,10 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
     }
 
     /// <summary>An HTTP error from the provider, before anything was sent: an Anthropic error the handler writes.</summary>
-    private async Task<UpstreamResult> ErrorAsync(UpstreamRequest request, HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<UpstreamResult> ErrorAsync(UpstreamRequest request, UpstreamExchange exchange, CancellationToken cancellationToken)
     {
-        var status = (int)response.StatusCode;
-        byte[] bytes;
-        try
-        {
-            bytes = _credentials.Redact(await ReadCappedAsync(response, MaxErrorBody, cancellationToken));
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            bytes = [];
-        }
+        var status = exchange.Status;
+        var bytes = await exchange.ReadCappedAsync(MaxErrorBody, cancellationToken);
 
         var info = ChatErrorReader.TryRead(bytes, out var parsed)
             ? parsed
@@ -212,19 +159,20 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         var (mappedStatus, type) = ChatErrorMapper.ForStatus(status, info);
         // Clients back off by retry-after (Claude Code waited exactly that on a 429 in the capture); it goes out
         // with the error only if no other route answers instead.
-        var retryAfter = RetryAfter.From(response, _time.GetUtcNow());
+        var retryAfter = exchange.RetryAfter;
 
-        Log.UpstreamFailed(_logger, request.Context.TraceIdentifier, Name, $"HTTP {status}: {ClientText.Shorten(info.Message)}");
-        var retryable = mappedStatus is 408 or 409 or 429 or >= 500;
+        _transport.LogFailure(request.Context.TraceIdentifier, $"HTTP {status}: {ClientText.Shorten(info.Message)}");
+        var retryable = RetryAfter.IsRetryableStatus(mappedStatus);
         return UpstreamResult.NotSent(new RelayError(mappedStatus, type, ChatErrorMapper.Describe(Name, info), retryable) { RetryAfter = retryAfter }) with
         {
             Refusal = ProviderRejectionReader.IsRefusalStatus(status) ? new UpstreamRefusal(status, info) : null,
         };
     }
 
-    private async Task<UpstreamResult> StreamAsync(UpstreamRequest request, HttpResponseMessage upstream, TranslationContext context,
-        bool isStream, CancellationToken cancellationToken)
+    private async Task<UpstreamResult> StreamAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
+        CancellationToken cancellationToken)
     {
+        var isStream = exchange.IsEventStream;
         var response = request.Context.Response;
         response.StatusCode = 200;
         response.ContentType = "text/event-stream; charset=utf-8";
@@ -233,18 +181,18 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
 
         var output = new ArrayBufferWriter<byte>(4096);
         using var translator = new ChatStreamTranslator(output, context);
-        var body = await upstream.Content.ReadAsStreamAsync(cancellationToken);
+        var body = await exchange.BodyAsync(cancellationToken);
         try
         {
             if (isStream)
             {
-                await ChatStreamPump.RunAsync(body, response.Body, translator, output, new ChatStreamTiming(_pingInterval, _idleTimeout),
-                    request.Timing.MarkFirstByte, cancellationToken);
+                await ChatStreamPump.RunAsync(body, response.Body, translator, output, new ChatStreamTiming(_transport.PingInterval, _transport.IdleTimeout),
+                    request.Timing.MarkFirstByte, exchange.TotalToken);
             }
             else
             {
                 // The provider ignored stream:true and answered one JSON body; its message is a whole chunk.
-                await WriteJsonAsStreamAsync(request, upstream, translator, output, cancellationToken);
+                await WriteJsonAsStreamAsync(request, exchange, translator, output, cancellationToken);
             }
         }
         catch (OperationCanceledException)
@@ -255,20 +203,20 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
 
         if (translator.Failed)
         {
-            Log.StreamBroken(_logger, request.Context.TraceIdentifier, Name, ClientText.Shorten(translator.ErrorMessage ?? "error"));
+            _transport.LogBroken(request.Context.TraceIdentifier, ClientText.Shorten(translator.ErrorMessage ?? "error"));
         }
 
         LogRepairs(request, translator.RepairedToolCalls, translator.InvalidToolCalls);
         return new UpstreamResult(200, translator.Usage, translator.ErrorType, null, null, translator.Failed, null);
     }
 
-    private async Task WriteJsonAsStreamAsync(UpstreamRequest request, HttpResponseMessage upstream, ChatStreamTranslator translator,
+    private async Task WriteJsonAsStreamAsync(UpstreamRequest request, UpstreamExchange exchange, ChatStreamTranslator translator,
         ArrayBufferWriter<byte> output, CancellationToken cancellationToken)
     {
         translator.Start();
         try
         {
-            var bytes = await ReadCappedAsync(upstream, MaxResponseBody, cancellationToken);
+            var bytes = await exchange.ReadWholeAsync(MaxResponseBody, cancellationToken);
             var chunk = JsonSerializer.Deserialize(bytes, OpenAIJsonContext.Default.ChatCompletionChunk);
             if (chunk is null)
             {
@@ -293,25 +241,22 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         request.Timing.MarkFirstByte();
     }
 
-    private async Task<UpstreamResult> MessageAsync(UpstreamRequest request, HttpResponseMessage upstream, TranslationContext context,
+    private async Task<UpstreamResult> MessageAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
         CancellationToken cancellationToken)
     {
         ChatCompletion? completion;
         try
         {
-            var bytes = await ReadCappedAsync(upstream, MaxResponseBody, cancellationToken);
+            var bytes = await exchange.ReadWholeAsync(MaxResponseBody, cancellationToken);
             completion = JsonSerializer.Deserialize(bytes, OpenAIJsonContext.Default.ChatCompletion);
         }
         catch (JsonException ex)
         {
             return UpstreamResult.NotSent(new RelayError(502, ErrorTypes.Api, $"Provider '{Name}' answered something that is not a chat completion: {ex.Message}", true));
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (IOException ex)
         {
-            return UpstreamResult.NotSent(RelayError.UpstreamTimeout(Name, (int)_timeout.TotalSeconds));
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
-        {
+            _transport.LogFailure(request.Context.TraceIdentifier, ex.Message);
             return UpstreamResult.NotSent(RelayError.Unreachable(Name, ex.Message));
         }
 
@@ -383,39 +328,13 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         return new UpstreamResult(200, default, null, null, null, false, null);
     }
 
-    private static async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, int limit, CancellationToken cancellationToken)
-    {
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var buffer = new MemoryStream();
-        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
-            {
-                if (buffer.Length + read > limit)
-                {
-                    throw new IOException($"the answer is larger than {limit / (1024 * 1024)} MB");
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-
-        return buffer.ToArray();
-    }
-
     private void LogRepairs(UpstreamRequest request, int repaired, int invalid)
     {
         if (repaired + invalid > 0)
         {
-            Log.ToolArgumentsRepaired(_logger, request.Context.TraceIdentifier, Name, request.Target.UpstreamModel, repaired, invalid);
+            Log.ToolArgumentsRepaired(_transport.Logger, request.Context.TraceIdentifier, Name, request.Target.UpstreamModel, repaired, invalid);
         }
     }
 
-    public void Dispose() => _invoker.Dispose();
+    public void Dispose() => _transport.Dispose();
 }

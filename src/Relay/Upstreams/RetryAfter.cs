@@ -27,5 +27,7 @@ internal static class RetryAfter
         return retryAfter.Date is { } date ? (date > now ? date - now : TimeSpan.Zero) : null;
     }
 
-    public static bool IsRetryableStatus(int status) => status is 408 or 429 or 500 or 502 or 503 or 504 or 529;
+    /// <summary>The statuses worth trying again, elsewhere or later: the rule both official SDKs (Anthropic's and
+    /// OpenAI's) retry by, for every provider kind.</summary>
+    public static bool IsRetryableStatus(int status) => status is 408 or 409 or 429 or >= 500;
 }

@@ -1,6 +1,7 @@
 using Relay.Auth;
 using Relay.Buffers;
 using Relay.Configuration;
+using Relay.Doors;
 using Relay.Errors;
 using Relay.Hosting;
 using Relay.Protocol.Anthropic;
@@ -29,6 +30,9 @@ internal sealed class MessagesHandler(
     ShutdownDrain drain,
     ILogger<MessagesHandler> logger)
 {
+    /// <summary>This endpoint's client protocol.</summary>
+    private static readonly IFrontDoor Door = new AnthropicDoor();
+
     private readonly long _bodyLimit = config.MaxRequestBodyMB * 1024L * 1024L;
 
     public async Task HandleAsync(HttpContext context, MessagesEndpointKind endpoint)
@@ -60,7 +64,7 @@ internal sealed class MessagesHandler(
             outcome.ErrorType = ErrorTypes.Api;
             if (!context.Response.HasStarted)
             {
-                await ErrorResponses.WriteAsync(context, RelayError.Internal(context.TraceIdentifier));
+                await Door.WriteErrorAsync(context, RelayError.Internal(context.TraceIdentifier));
             }
             else
             {
@@ -85,14 +89,14 @@ internal sealed class MessagesHandler(
             {
                 var error = new RelayError(529, ErrorTypes.Overloaded, message, true);
                 outcome.Status = error.Status;
-                await ErrorResponses.WriteAsync(context, error, TimeSpan.FromSeconds(1));
+                await Door.WriteErrorAsync(context, error, TimeSpan.FromSeconds(1));
             }
             else
             {
                 outcome.Status = context.Response.StatusCode;
                 if (context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
                 {
-                    await context.Response.Body.WriteAsync(ErrorResponses.SseErrorEvent(ErrorTypes.Overloaded, message), context.RequestAborted);
+                    await context.Response.Body.WriteAsync(Door.StreamError(ErrorTypes.Overloaded, message), context.RequestAborted);
                 }
                 else
                 {
@@ -165,7 +169,7 @@ internal sealed class MessagesHandler(
                 return;
             }
 
-            var result = await dispatcher.DispatchAsync(context, endpoint, body.Memory, info, model, auth.Key is not null, timing, outcome.Progress, aborted);
+            var result = await dispatcher.DispatchAsync(context, Door, endpoint, body.Memory, info, model, auth.Key is not null, timing, outcome.Progress, aborted);
             outcome.Status = result.Status;
             outcome.Usage = result.Usage;
             outcome.ErrorType = result.ErrorType;
@@ -190,7 +194,7 @@ internal sealed class MessagesHandler(
     {
         outcome.Status = error.Status;
         outcome.ErrorType = error.Type;
-        await ErrorResponses.WriteAsync(context, error);
+        await Door.WriteErrorAsync(context, error);
     }
 
     private async Task RecordAsync(HttpContext context, MessagesEndpointKind endpoint, RequestTiming timing, Outcome outcome)

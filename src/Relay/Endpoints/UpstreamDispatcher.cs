@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Relay.Buffers;
+using Relay.Doors;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Corrections;
@@ -35,11 +36,11 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
     /// <summary>Corrective retries one request may make: each refusal gets at most one, and no correction is tried twice.</summary>
     private const int MaxCorrectionsPerRequest = 3;
 
-    public async Task<DispatchOutcome> DispatchAsync(HttpContext context, MessagesEndpointKind endpoint, ReadOnlyMemory<byte> body,
+    public async Task<DispatchOutcome> DispatchAsync(HttpContext context, IFrontDoor door, MessagesEndpointKind endpoint, ReadOnlyMemory<byte> body,
         MessagesRequestInfo info, ModelEntry entry, bool clientUsedRelayKey, RequestTiming timing, DispatchProgress progress,
         CancellationToken cancellationToken)
     {
-        var call = new Call(context, endpoint, body, info, clientUsedRelayKey, timing, progress, cancellationToken);
+        var call = new Call(context, door, endpoint, body, info, clientUsedRelayKey, timing, progress, cancellationToken);
         if (upstreams[entry.Routes[0].Provider].AnswersLocally(endpoint))
         {
             return await AnswerLocallyAsync(call, entry.Routes[0]);
@@ -105,7 +106,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
         var final = last.Value;
         if (!final.Written)
         {
-            await WriteUnwrittenAsync(context, final, lastRoute!.Provider);
+            await WriteUnwrittenAsync(call, final, lastRoute!.Provider);
         }
 
         return new DispatchOutcome(final.Status, final.Usage, final.ErrorType, lastRoute, call.Attempts, call.Log.ToString());
@@ -212,7 +213,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
         AppendAttempt(call.Log, route, result, Stopwatch.GetElapsedTime(started), null);
         if (!result.Written)
         {
-            await WriteUnwrittenAsync(call.Context, result, route.Provider);
+            await WriteUnwrittenAsync(call, result, route.Provider);
         }
 
         return new DispatchOutcome(result.Status, result.Usage, result.ErrorType, route, call.Attempts, call.Log.ToString());
@@ -230,6 +231,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
         var request = new UpstreamRequest
         {
             Context = call.Context,
+            Door = call.Door,
             Endpoint = call.Endpoint,
             Body = body,
             Info = info,
@@ -253,6 +255,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
         return await upstreams[route.Provider].SendAsync(new UpstreamRequest
         {
             Context = request.Context,
+            Door = request.Door,
             Endpoint = request.Endpoint,
             Body = rewritten.Memory,
             Info = info,
@@ -282,34 +285,29 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
             .First();
     }
 
-    private static async Task WriteUnwrittenAsync(HttpContext context, UpstreamResult result, string provider)
+    private static async Task WriteUnwrittenAsync(Call call, UpstreamResult result, string provider)
     {
         if (result.Held is { } held)
         {
-            await WriteHeldAsync(context, held, provider);
+            await call.Door.WriteHeldAsync(call.Context, held, provider);
         }
         else
         {
-            await WriteErrorAsync(context, result.Unsent!, provider);
+            await call.Door.WriteErrorAsync(call.Context, RetryAdvice.ForClient(result.Unsent!, provider));
         }
     }
-
-    /// <summary>Writes an error Relay words itself; a provider wait longer than clients retry by themselves is said
-    /// in the message and marked not to be retried.</summary>
-    private static Task WriteErrorAsync(HttpContext context, RelayError error, string provider) =>
-        ErrorResponses.WriteAsync(context, RetryAdvice.IsTooLong(error.RetryAfter)
-            ? error with { Message = RetryAdvice.LongWaitMessage(provider, error.RetryAfter!.Value, error.Message), Retryable = false }
-            : error);
 
     private static bool SameSlot(RequestCorrection a, RequestCorrection b) =>
         a.Kind == b.Kind && string.Equals(a.Name, b.Name, StringComparison.Ordinal)
         || a.Kind is CorrectionKind.MaxOutputTokens or CorrectionKind.ContextWindow && b.Kind is CorrectionKind.MaxOutputTokens or CorrectionKind.ContextWindow;
 
     /// <summary>One client request as it goes through the chain: what every attempt needs, and what they add up to.</summary>
-    private sealed class Call(HttpContext context, MessagesEndpointKind endpoint, ReadOnlyMemory<byte> body, MessagesRequestInfo info,
+    private sealed class Call(HttpContext context, IFrontDoor door, MessagesEndpointKind endpoint, ReadOnlyMemory<byte> body, MessagesRequestInfo info,
         bool clientUsedRelayKey, RequestTiming timing, DispatchProgress progress, CancellationToken cancellationToken)
     {
         public HttpContext Context => context;
+
+        public IFrontDoor Door => door;
 
         public MessagesEndpointKind Endpoint => endpoint;
 
@@ -335,55 +333,6 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
 
         /// <summary>The refusal the correction being tried answers.</summary>
         public string? Evidence { get; set; }
-    }
-
-    private static async Task WriteHeldAsync(HttpContext context, HeldResponse held, string provider)
-    {
-        // An upstream error that is not Anthropic-shaped (an HTML page from a proxy, an empty body) is wrapped, so
-        // clients always get an error they can parse; an Anthropic one is forwarded byte for byte, headers included
-        // (x-should-retry, anthropic-ratelimit-*), with retry-after in whole seconds. A wait longer than clients retry
-        // by themselves is the exception: its message is reworded to say how long, and x-should-retry is false.
-        if (!AnthropicObjectSummary.TryRead(held.Body, out var summary) || summary.Kind != AnthropicObjectKind.Error)
-        {
-            var snippet = System.Text.Encoding.UTF8.GetString(held.Body.AsSpan(0, Math.Min(held.Body.Length, 200))).ReplaceLineEndings(" ").Trim();
-            var error = new RelayError(held.Status, ErrorTypes.ForStatus(held.Status),
-                $"Provider '{provider}' answered {held.Status}" + (snippet.Length > 0 ? $": {snippet}" : " with an empty body."), true)
-            {
-                RetryAfter = held.RetryAfter,
-            };
-            await WriteErrorAsync(context, error, provider);
-            return;
-        }
-
-        var longWait = RetryAdvice.IsTooLong(held.RetryAfter);
-        var response = context.Response;
-        response.StatusCode = held.Status;
-        foreach (var (name, values) in held.Headers)
-        {
-            if (!name.Equals("content-length", StringComparison.OrdinalIgnoreCase) && !name.Equals("retry-after", StringComparison.OrdinalIgnoreCase)
-                && !(longWait && name.Equals("x-should-retry", StringComparison.OrdinalIgnoreCase)))
-            {
-                response.Headers[name] = values;
-            }
-        }
-
-        if (held.RetryAfter is { } wait)
-        {
-            response.Headers.RetryAfter = RetryAdvice.Seconds(wait);
-        }
-
-        if (longWait)
-        {
-            response.Headers["x-should-retry"] = "false";
-            response.ContentType = "application/json";
-            var envelope = new ErrorEnvelope(summary.ErrorType ?? ErrorTypes.ForStatus(held.Status),
-                RetryAdvice.LongWaitMessage(provider, held.RetryAfter!.Value, summary.ErrorMessage));
-            await JsonSerializer.SerializeAsync(response.Body, envelope, ProtocolJson.Context.ErrorEnvelope, context.RequestAborted);
-            return;
-        }
-
-        response.ContentLength = held.Body.Length;
-        await response.Body.WriteAsync(held.Body, context.RequestAborted);
     }
 
     private static void AppendStopped(StringBuilder log, RouteTarget route, TimeSpan elapsed) =>

@@ -22,6 +22,13 @@ internal static class RetryAdvice
         + "try again later, or give this model a fallback route to another provider."
         + (string.IsNullOrWhiteSpace(detail) ? "" : $" Provider's answer: {detail}");
 
+    /// <summary>A provider's error as the client should get it: a wait longer than clients retry by themselves is said
+    /// in the message and marked not to be retried.</summary>
+    public static RelayError ForClient(RelayError error, string provider) =>
+        IsTooLong(error.RetryAfter)
+            ? error with { Message = LongWaitMessage(provider, error.RetryAfter!.Value, error.Message), Retryable = false }
+            : error;
+
     private static long WholeSeconds(TimeSpan wait) => (long)Math.Ceiling(Math.Max(0, wait.TotalSeconds));
 
     private static string Describe(TimeSpan wait)

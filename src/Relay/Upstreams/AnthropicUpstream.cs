@@ -346,7 +346,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
             if (scanner.ErrorType is null)
             {
                 // The status line is gone; an SSE error event is the only way left to tell the client, then end cleanly.
-                var errorEvent = ErrorResponses.SseErrorEvent(ErrorTypes.Api, $"Provider '{Name}' broke off the stream: {brokenReason}");
+                var errorEvent = request.Door.StreamError(ErrorTypes.Api, $"Provider '{Name}' broke off the stream: {brokenReason}");
                 await response.Body.WriteAsync(progress.AtEventBoundary ? errorEvent : [.. "\n\n"u8, .. errorEvent], cancellationToken);
             }
         }

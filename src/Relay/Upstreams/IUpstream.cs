@@ -37,6 +37,9 @@ internal sealed class UpstreamRequest
 {
     public required HttpContext Context { get; init; }
 
+    /// <summary>The client's protocol: how an answer translated from another protocol is written.</summary>
+    public required Doors.IFrontDoor Door { get; init; }
+
     public required MessagesEndpointKind Endpoint { get; init; }
 
     /// <summary>The client's body with the model already rewritten to <see cref="Target"/>'s (unchanged for <c>provider/*</c>).</summary>

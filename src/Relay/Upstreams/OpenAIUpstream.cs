@@ -174,13 +174,11 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
     {
         var isStream = exchange.IsEventStream;
         var response = request.Context.Response;
-        response.StatusCode = 200;
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache";
-        request.Context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-
+        request.Door.BeginEventStream(response);
         var output = new ArrayBufferWriter<byte>(4096);
-        using var translator = new ChatStreamTranslator(output, context);
+        var events = request.Door.CreateEventWriter(output);
+        using var disposeEvents = events as IDisposable;
+        using var translator = new ChatStreamTranslator(events, context);
         var body = await exchange.BodyAsync(cancellationToken);
         try
         {

@@ -1,0 +1,33 @@
+using System.Buffers;
+using Relay.Errors;
+using Relay.Protocol.Events;
+using Relay.Upstreams;
+
+namespace Relay.Doors;
+
+/// <summary>
+/// Writes one client protocol: the status, headers, framing, keep-alives and error shape its clients expect.
+/// Upstream adapters talk to providers and hand over what they got; a front door decides how the client sees it.
+/// </summary>
+/// <remarks>A new client protocol is one implementation of this and one endpoint; a new provider kind is one
+/// <see cref="IUpstream"/> that reads its protocol into <see cref="IMessageEvents"/>.</remarks>
+internal interface IFrontDoor
+{
+    WireProtocol Protocol { get; }
+
+    /// <summary>An error Relay words itself, before anything was written.</summary>
+    Task WriteErrorAsync(HttpContext context, RelayError error, TimeSpan? retryAfter = null);
+
+    /// <summary>A provider's error answer that was held back while other routes were tried. From a provider that
+    /// speaks the client's protocol it goes out as received; otherwise its meaning, in the client's shape.</summary>
+    Task WriteHeldAsync(HttpContext context, HeldResponse held, string provider);
+
+    /// <summary>Starts a streamed answer that comes from another protocol: the status and headers go out now.</summary>
+    void BeginEventStream(HttpResponse response);
+
+    /// <summary>A writer of the client's stream format into <paramref name="output"/>, for translated answers.</summary>
+    IMessageEvents CreateEventWriter(IBufferWriter<byte> output);
+
+    /// <summary>The bytes that end a stream that has begun with an error the client can read.</summary>
+    byte[] StreamError(string type, string message);
+}

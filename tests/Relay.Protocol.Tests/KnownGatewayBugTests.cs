@@ -240,7 +240,7 @@ public sealed class KnownGatewayBugTests
     {
         var completion = JsonSerializer.Deserialize("""
             {"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":100000,"completion_tokens":50,"prompt_tokens_details":{"cached_tokens":90000}}}
-            """, OpenAIJsonContext.Default.ChatCompletion)!;
+            """, OpenAIJsonContext.Default.ChatCompletionChunk)!;
         var output = new ArrayBufferWriter<byte>();
 
         var result = ChatResponseTranslator.Write(completion, new TranslationContext("claude-sonnet-4-6", null), output);

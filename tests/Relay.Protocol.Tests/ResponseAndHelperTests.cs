@@ -11,7 +11,7 @@ public sealed class ResponseAndHelperTests
 {
     private static JsonObject Translate(string completionJson, TranslationContext? context = null)
     {
-        var completion = JsonSerializer.Deserialize(completionJson, OpenAIJsonContext.Default.ChatCompletion)!;
+        var completion = JsonSerializer.Deserialize(completionJson, OpenAIJsonContext.Default.ChatCompletionChunk)!;
         var output = new ArrayBufferWriter<byte>();
         ChatResponseTranslator.Write(completion, context ?? new TranslationContext("claude-sonnet-4-6", null), output);
         return JsonNode.Parse(output.WrittenSpan)!.AsObject();

@@ -1,121 +1,33 @@
 using System.Buffers;
-using System.Text;
-using System.Text.Json;
 using Relay.Protocol.Anthropic;
-using Relay.Protocol.Json;
+using Relay.Protocol.Events;
 using Relay.Protocol.OpenAI;
 
 namespace Relay.Protocol.Translation;
 
 /// <summary>The outcome of translating a non-streaming answer.</summary>
-public readonly record struct ChatResponseResult(TokenUsage Usage, bool UsageReported, int RepairedToolCalls, int InvalidToolCalls);
+public readonly record struct ChatResponseResult(TokenUsage Usage, bool UsageReported, int RepairedToolCalls, int InvalidToolCalls,
+    string? ErrorType, string? ErrorMessage)
+{
+    public bool Failed => ErrorType is not null;
+}
 
-/// <summary>A non-streaming <c>chat.completion</c> to an Anthropic <c>message</c>: blocks in the order thinking, text,
-/// tool_use; stop reason and usage mapped as in streams.</summary>
+/// <summary>A non-streaming <c>chat.completion</c> into message events: the same translation as a stream's, the
+/// whole message read as one chunk, so both kinds of answer say the same thing.</summary>
 public static class ChatResponseTranslator
 {
-    public static ChatResponseResult Write(ChatCompletion completion, TranslationContext context, IBufferWriter<byte> output)
+    /// <summary>Translates into <paramref name="events"/>, typically a writer of one whole answer.</summary>
+    public static ChatResponseResult Translate(ChatCompletionChunk completion, TranslationContext context, IMessageEvents events)
     {
-        var choice = completion.Choices?.Find(c => (c.Index ?? 0) == 0);
-        var message = choice?.Message ?? choice?.Delta;
-
-        var thinking = new StringBuilder();
-        var text = new StringBuilder();
-        if (message is not null)
-        {
-            var reasoning = message.ReasoningContent ?? message.Reasoning;
-            if (!string.IsNullOrEmpty(reasoning))
-            {
-                thinking.Append(reasoning);
-            }
-            else if (message.ReasoningDetails is { } details)
-            {
-                foreach (var detail in details)
-                {
-                    thinking.Append(detail.Text ?? detail.Summary);
-                }
-            }
-
-            if (!string.IsNullOrEmpty(message.Content))
-            {
-                var splitter = new ThinkTagSplitter();
-                void Emit(bool isThinking, string piece) => (isThinking ? thinking : text).Append(piece);
-                splitter.Feed(message.Content, Emit);
-                splitter.Flush(Emit);
-            }
-
-            if (!string.IsNullOrEmpty(message.Refusal))
-            {
-                text.Append(message.Refusal);
-            }
-        }
-
-        var usage = completion.Usage ?? choice?.Usage;
-        var anthropicUsage = usage is null ? default : UsageMapper.ToAnthropic(usage);
-        int repaired = 0, invalid = 0, tools = 0;
-
-        using var w = new Utf8JsonWriter(output, ProtocolJson.WriterOptions);
-        w.WriteStartObject();
-        w.WriteString("id"u8, context.MessageId);
-        w.WriteString("type"u8, "message"u8);
-        w.WriteString("role"u8, "assistant"u8);
-        w.WriteString("model"u8, context.Model);
-        w.WriteStartArray("content"u8);
-        if (thinking.Length > 0)
-        {
-            w.WriteStartObject();
-            w.WriteString("type"u8, "thinking"u8);
-            w.WriteString("thinking"u8, thinking.ToString());
-            w.WriteString("signature"u8, ThinkingSignature.Value);
-            w.WriteEndObject();
-        }
-
-        if (text.Length > 0)
-        {
-            w.WriteStartObject();
-            w.WriteString("type"u8, "text"u8);
-            w.WriteString("text"u8, text.ToString());
-            w.WriteEndObject();
-        }
-
-        var calls = message?.ToolCalls ?? [];
-        if (message?.FunctionCall is { } legacy)
-        {
-            calls = [.. calls, new ChatToolCallDelta { Function = legacy }];
-        }
-
-        foreach (var call in calls)
-        {
-            if (string.IsNullOrEmpty(call.Function?.Name))
-            {
-                continue;
-            }
-
-            var arguments = ToolArguments.Normalize(call.Function.Arguments, out var outcome);
-            repaired += outcome == ToolArgumentsOutcome.Repaired ? 1 : 0;
-            invalid += outcome == ToolArgumentsOutcome.Invalid ? 1 : 0;
-            w.WriteStartObject();
-            w.WriteString("type"u8, "tool_use"u8);
-            w.WriteString("id"u8, ToolIds.ToAnthropic(call.Id, call.ExtraContent?.Google?.ThoughtSignature));
-            w.WriteString("name"u8, context.RestoreToolName(call.Function.Name));
-            w.WritePropertyName("input"u8);
-            w.WriteRawValue(arguments, skipInputValidation: false);
-            w.WriteEndObject();
-            tools++;
-        }
-
-        w.WriteEndArray();
-        var stopReason = StopReasons.FromFinishReason(choice?.FinishReason, tools > 0);
-        if (tools == 0 && !string.IsNullOrEmpty(message?.Refusal))
-        {
-            stopReason = "refusal";
-        }
-
-        w.WriteString("stop_reason"u8, stopReason);
-        w.WriteNull("stop_sequence"u8);
-        UsageJson.Write(w, anthropicUsage);
-        w.WriteEndObject();
-        w.Flush();
-        return new ChatResponseResult(anthropicUsage, usage is not null, repaired, invalid);
+        using var translator = new ChatStreamTranslator(events, context);
+        translator.OnChunk(completion);
+        translator.OnDone();
+        return new ChatResponseResult(translator.Usage, translator.UsageReported, translator.RepairedToolCalls, translator.InvalidToolCalls,
+            translator.Failed ? translator.ErrorType ?? ErrorTypes.Api : null, translator.ErrorMessage);
     }
+
+    /// <summary>Writes an Anthropic <c>message</c> object: blocks in the order thinking, text, tool_use; stop reason
+    /// and usage mapped as in streams.</summary>
+    public static ChatResponseResult Write(ChatCompletionChunk completion, TranslationContext context, IBufferWriter<byte> output) =>
+        Translate(completion, context, new AnthropicMessageEvents(output));
 }

@@ -76,5 +76,9 @@ internal sealed class AnthropicDoor : IFrontDoor
 
     public IMessageEvents CreateEventWriter(IBufferWriter<byte> output) => new AnthropicSseEvents(output);
 
+    public IMessageEvents CreateMessageWriter(IBufferWriter<byte> output) => new AnthropicMessageEvents(output);
+
+    public string MessageContentType => "application/json";
+
     public byte[] StreamError(string type, string message) => ErrorResponses.SseErrorEvent(type, message);
 }

@@ -28,6 +28,13 @@ internal interface IFrontDoor
     /// <summary>A writer of the client's stream format into <paramref name="output"/>, for translated answers.</summary>
     IMessageEvents CreateEventWriter(IBufferWriter<byte> output);
 
+    /// <summary>A writer of the client's whole-answer format into <paramref name="output"/>, for translated answers to
+    /// requests that did not ask for a stream; it writes when the message stops.</summary>
+    IMessageEvents CreateMessageWriter(IBufferWriter<byte> output);
+
+    /// <summary>The content type of what <see cref="CreateMessageWriter"/> writes.</summary>
+    string MessageContentType { get; }
+
     /// <summary>The bytes that end a stream that has begun with an error the client can read.</summary>
     byte[] StreamError(string type, string message);
 }

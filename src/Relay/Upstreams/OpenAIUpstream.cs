@@ -242,11 +242,12 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
     private async Task<UpstreamResult> MessageAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
         CancellationToken cancellationToken)
     {
-        ChatCompletion? completion;
+        ChatCompletionChunk? completion;
         try
         {
+            // A whole chat.completion reads as one chunk whose choice carries a message instead of a delta.
             var bytes = await exchange.ReadWholeAsync(MaxResponseBody, cancellationToken);
-            completion = JsonSerializer.Deserialize(bytes, OpenAIJsonContext.Default.ChatCompletion);
+            completion = JsonSerializer.Deserialize(bytes, OpenAIJsonContext.Default.ChatCompletionChunk);
         }
         catch (JsonException ex)
         {
@@ -265,16 +266,28 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             return UpstreamResult.NotSent(new RelayError(502, ErrorTypes.Api, ChatErrorMapper.Describe(Name, info), true));
         }
 
-        request.AnswerBegan?.Invoke();
+        // The same translation as a stream's, into the door's whole-answer writer.
         var output = new ArrayBufferWriter<byte>(4096);
-        var result = ChatResponseTranslator.Write(completion, context, output);
+        var writer = request.Door.CreateMessageWriter(output);
+        ChatResponseResult result;
+        using (writer as IDisposable)
+        {
+            result = ChatResponseTranslator.Translate(completion, context, writer);
+        }
+
+        LogRepairs(request, result.RepairedToolCalls, result.InvalidToolCalls);
+        if (result.Failed)
+        {
+            return UpstreamResult.NotSent(new RelayError(502, result.ErrorType!, result.ErrorMessage ?? $"Provider '{Name}' answered an error.", true));
+        }
+
+        request.AnswerBegan?.Invoke();
         var response = request.Context.Response;
         response.StatusCode = 200;
-        response.ContentType = "application/json";
+        response.ContentType = request.Door.MessageContentType;
         response.ContentLength = output.WrittenCount;
         await response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
         request.Timing.MarkFirstByte();
-        LogRepairs(request, result.RepairedToolCalls, result.InvalidToolCalls);
         return new UpstreamResult(200, result.Usage, null, null, null, false, null);
     }
 

@@ -48,13 +48,11 @@ internal sealed class MessagesHandler(
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away; the upstream call was cancelled with it.
-            outcome.KeepProgress();
             outcome.Status = 499;
             outcome.ErrorType = "client_disconnected";
         }
         catch (OperationCanceledException) when (drain.Deadline.IsCancellationRequested)
         {
-            outcome.KeepProgress();
             await EndForShutdownAsync(context, outcome);
         }
         catch (Exception ex)
@@ -159,8 +157,7 @@ internal sealed class MessagesHandler(
             }
 
             outcome.RouteRule = rule;
-            outcome.Provider = model.Routes[0].Provider;
-            outcome.UpstreamModel = model.Routes[0].PassesModelThrough ? outcome.RequestedModel : model.Routes[0].UpstreamModel;
+            outcome.FirstRoute = model.Routes[0];
 
             // A client without a Relay key may only use routes whose provider authenticates it itself.
             if (auth.Key is null && !model.Routes.All(r => upstreams[r.Provider].ForwardsClientCredentials))
@@ -169,17 +166,9 @@ internal sealed class MessagesHandler(
                 return;
             }
 
-            var result = await dispatcher.DispatchAsync(context, Door, endpoint, body.Memory, info, model, auth.Key is not null, timing, outcome.Progress, aborted);
-            outcome.Status = result.Status;
-            outcome.Usage = result.Usage;
-            outcome.ErrorType = result.ErrorType;
-            outcome.Attempts = result.Attempts;
-            outcome.AttemptLog = result.AttemptLog;
-            if (result.LastRoute is { } route)
-            {
-                outcome.Provider = route.Provider;
-                outcome.UpstreamModel = route.PassesModelThrough ? outcome.RequestedModel : route.UpstreamModel;
-            }
+            await dispatcher.DispatchAsync(context, Door, endpoint, body.Memory, info, model, auth.Key is not null, timing, outcome.Dispatch, aborted);
+            outcome.Status = outcome.Dispatch.Status ?? 500;
+            outcome.ErrorType = outcome.Dispatch.ErrorType;
         }
     }
 
@@ -213,19 +202,19 @@ internal sealed class MessagesHandler(
             KeyName = outcome.Key?.Name,
             Endpoint = endpoint == MessagesEndpointKind.CountTokens ? "count_tokens" : "messages",
             RequestedModel = outcome.RequestedModel,
-            Provider = outcome.Provider,
-            UpstreamModel = outcome.UpstreamModel,
+            Provider = outcome.Route?.Provider,
+            UpstreamModel = outcome.Route is { } route ? (route.PassesModelThrough ? outcome.RequestedModel : route.UpstreamModel) : null,
             Status = outcome.Status,
             ErrorType = outcome.ErrorType,
-            InputTokens = outcome.Usage.InputTokens,
-            OutputTokens = outcome.Usage.OutputTokens,
-            CacheCreationInputTokens = outcome.Usage.CacheCreationInputTokens,
-            CacheReadInputTokens = outcome.Usage.CacheReadInputTokens,
+            InputTokens = outcome.Dispatch.Usage.InputTokens,
+            OutputTokens = outcome.Dispatch.Usage.OutputTokens,
+            CacheCreationInputTokens = outcome.Dispatch.Usage.CacheCreationInputTokens,
+            CacheReadInputTokens = outcome.Dispatch.Usage.CacheReadInputTokens,
             FirstByteMs = timing.FirstByteMs,
             DurationMs = timing.ElapsedMs,
             Streamed = outcome.Streamed,
-            Attempts = outcome.Attempts,
-            AttemptLog = outcome.AttemptLog,
+            Attempts = outcome.Dispatch.Attempts,
+            AttemptLog = outcome.Dispatch.AttemptLog,
             RouteRule = outcome.RouteRule,
             SessionId = attribution.SessionId,
             AgentId = attribution.AgentId,
@@ -249,38 +238,20 @@ internal sealed class MessagesHandler(
 
         public string? RequestedModel { get; set; }
 
-        public string? Provider { get; set; }
+        /// <summary>The model's first route, until the dispatch has tried one.</summary>
+        public RouteTarget? FirstRoute { get; set; }
 
-        public string? UpstreamModel { get; set; }
+        public RouteTarget? Route => Dispatch.Route ?? FirstRoute;
 
         public int Status { get; set; } = 500;
 
         public string? ErrorType { get; set; }
 
-        public TokenUsage Usage { get; set; }
-
         public bool Streamed { get; set; }
-
-        public int Attempts { get; set; }
-
-        public string? AttemptLog { get; set; }
 
         public string? RouteRule { get; set; }
 
-        public DispatchProgress Progress { get; } = new();
-
-        /// <summary>The dispatch ended early: keep what it did and saw.</summary>
-        public void KeepProgress()
-        {
-            Attempts = Progress.Attempts;
-            AttemptLog = Progress.Log.Length > 0 ? Progress.Log.ToString() : null;
-            Usage = Progress.Usage;
-            if (Progress.Route is { } route)
-            {
-                Provider = route.Provider;
-                UpstreamModel = route.PassesModelThrough ? RequestedModel : route.UpstreamModel;
-            }
-        }
+        public DispatchResult Dispatch { get; } = new();
 
         /// <summary>Refused for its key: counted by <see cref="UnauthenticatedRequests"/>, not recorded.</summary>
         public bool Unauthenticated { get; set; }

@@ -4,17 +4,16 @@ using System.Text;
 using System.Text.Json;
 using Relay.Buffers;
 using Relay.Doors;
+using Relay.Endpoints;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Corrections;
 using Relay.Protocol.Json;
-using Relay.Routing;
 using Relay.Upstreams;
 
-namespace Relay.Endpoints;
+namespace Relay.Routing;
 
 /// <summary>What the dispatcher did, for the usage record.</summary>
-internal sealed record DispatchOutcome(int Status, TokenUsage Usage, string? ErrorType, RouteTarget? LastRoute, int Attempts, string? AttemptLog);
 
 /// <summary>
 /// Sends one request along a model's routes: the fallback chain in order (weighted tiers least-loaded first),
@@ -36,14 +35,17 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
     /// <summary>Corrective retries one request may make: each refusal gets at most one, and no correction is tried twice.</summary>
     private const int MaxCorrectionsPerRequest = 3;
 
-    public async Task<DispatchOutcome> DispatchAsync(HttpContext context, IFrontDoor door, MessagesEndpointKind endpoint, ReadOnlyMemory<byte> body,
-        MessagesRequestInfo info, ModelEntry entry, bool clientUsedRelayKey, RequestTiming timing, DispatchProgress progress,
+    /// <summary>Sends the request along the model's routes and writes the client's answer; <paramref name="result"/>
+    /// says what happened, also when this throws because the client left or Relay is stopping.</summary>
+    public async Task DispatchAsync(HttpContext context, IFrontDoor door, MessagesEndpointKind endpoint, ReadOnlyMemory<byte> body,
+        MessagesRequestInfo info, ModelEntry entry, bool clientUsedRelayKey, RequestTiming timing, DispatchResult result,
         CancellationToken cancellationToken)
     {
-        var call = new Call(context, door, endpoint, body, info, clientUsedRelayKey, timing, progress, cancellationToken);
+        var call = new Call(context, door, endpoint, body, info, clientUsedRelayKey, timing, result, cancellationToken);
         if (upstreams[entry.Routes[0].Provider].AnswersLocally(endpoint))
         {
-            return await AnswerLocallyAsync(call, entry.Routes[0]);
+            await AnswerLocallyAsync(call, entry.Routes[0]);
+            return;
         }
 
         var order = planner.Order(entry);
@@ -79,15 +81,15 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
             skippedInARow = 0;
             attemptsLeft--;
             lastRoute = route;
-            var result = await AttemptAsync(call, route, routeHealth);
-            last = result;
+            var attempt = await AttemptAsync(call, route, routeHealth);
+            last = attempt;
 
-            if (result.Written || !result.Retryable)
+            if (attempt.Written || !attempt.Retryable)
             {
                 break;
             }
 
-            if ((result.Held?.RetryAfter ?? result.Unsent?.RetryAfter) is { } wait && attemptsLeft > 0 && order.Count == 1 && time.GetUtcNow() + wait > deadline)
+            if ((attempt.Held?.RetryAfter ?? attempt.Unsent?.RetryAfter) is { } wait && attemptsLeft > 0 && order.Count == 1 && time.GetUtcNow() + wait > deadline)
             {
                 break; // the only route asks for a longer wait than the budget allows: let the client wait instead
             }
@@ -109,7 +111,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
             await WriteUnwrittenAsync(call, final, lastRoute!.Provider);
         }
 
-        return new DispatchOutcome(final.Status, final.Usage, final.ErrorType, lastRoute, call.Attempts, call.Log.ToString());
+        call.Finish(final, lastRoute!);
     }
 
     /// <summary>One attempt on a route already reserved in its breaker, with corrective retries for refusals Relay
@@ -205,7 +207,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
         return applied.With(correction).OutputCap(call.Info.MaxTokens, input) is { } after && after < sent;
     }
 
-    private async Task<DispatchOutcome> AnswerLocallyAsync(Call call, RouteTarget route)
+    private async Task AnswerLocallyAsync(Call call, RouteTarget route)
     {
         var started = Stopwatch.GetTimestamp();
         var result = await SendOnceAsync(call, route, ProviderCorrections.None, null, null);
@@ -216,7 +218,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
             await WriteUnwrittenAsync(call, result, route.Provider);
         }
 
-        return new DispatchOutcome(result.Status, result.Usage, result.ErrorType, route, call.Attempts, call.Log.ToString());
+        call.Finish(result, route);
     }
 
     private async Task<UpstreamResult> SendOnceAsync(Call call, RouteTarget route, ProviderCorrections corrections, long? refusedInput, RouteHealth? routeHealth)
@@ -303,7 +305,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
 
     /// <summary>One client request as it goes through the chain: what every attempt needs, and what they add up to.</summary>
     private sealed class Call(HttpContext context, IFrontDoor door, MessagesEndpointKind endpoint, ReadOnlyMemory<byte> body, MessagesRequestInfo info,
-        bool clientUsedRelayKey, RequestTiming timing, DispatchProgress progress, CancellationToken cancellationToken)
+        bool clientUsedRelayKey, RequestTiming timing, DispatchResult progress, CancellationToken cancellationToken)
     {
         public HttpContext Context => context;
 
@@ -319,7 +321,16 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
 
         public RequestTiming Timing => timing;
 
-        public DispatchProgress Progress => progress;
+        public DispatchResult Progress => progress;
+
+        /// <summary>The dispatch ended with <paramref name="final"/> from <paramref name="route"/>.</summary>
+        public void Finish(UpstreamResult final, RouteTarget route)
+        {
+            progress.Status = final.Status;
+            progress.Usage = final.Usage;
+            progress.ErrorType = final.ErrorType;
+            progress.Route = route;
+        }
 
         public CancellationToken CancellationToken => cancellationToken;
 

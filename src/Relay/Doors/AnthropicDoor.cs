@@ -12,7 +12,19 @@ namespace Relay.Doors;
 /// <summary>The Anthropic Messages door (<c>/v1/messages</c>): Claude Code, Claude Desktop, Anthropic's SDKs.</summary>
 internal sealed class AnthropicDoor : IFrontDoor
 {
+    public static readonly AnthropicDoor Instance = new();
+
     public WireProtocol Protocol => WireProtocol.Anthropic;
+
+    public string UsageEndpoint(MessagesEndpointKind endpoint) => endpoint == MessagesEndpointKind.CountTokens ? "count_tokens" : "messages";
+
+    /// <summary>The client already speaks the canonical form.</summary>
+    public IFrontDoor? ReadRequest(ReadOnlyMemory<byte> body, MessagesEndpointKind endpoint, out ReadOnlyMemory<byte> messagesBody, out RelayError? error)
+    {
+        messagesBody = body;
+        error = null;
+        return this;
+    }
 
     public Task WriteErrorAsync(HttpContext context, RelayError error, TimeSpan? retryAfter = null) =>
         ErrorResponses.WriteAsync(context, error, retryAfter);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Relay.Errors;
+using Relay.Protocol.Anthropic;
 using Relay.Protocol.Events;
 using Relay.Upstreams;
 
@@ -14,6 +15,17 @@ namespace Relay.Doors;
 internal interface IFrontDoor
 {
     WireProtocol Protocol { get; }
+
+    /// <summary>How the usage record names requests through this door.</summary>
+    string UsageEndpoint(MessagesEndpointKind endpoint);
+
+    /// <summary>
+    /// Reads the client's request into Relay's canonical form, an Anthropic Messages request body, which every
+    /// upstream kind knows how to send.
+    /// </summary>
+    /// <returns>The door that answers this request (it may carry what the request asked of the answer, such as
+    /// usage in the stream), or null with <paramref name="error"/> when the request cannot be served.</returns>
+    IFrontDoor? ReadRequest(ReadOnlyMemory<byte> body, MessagesEndpointKind endpoint, out ReadOnlyMemory<byte> messagesBody, out RelayError? error);
 
     /// <summary>An error Relay words itself, before anything was written.</summary>
     Task WriteErrorAsync(HttpContext context, RelayError error, TimeSpan? retryAfter = null);

@@ -30,15 +30,13 @@ internal sealed class MessagesHandler(
     ShutdownDrain drain,
     ILogger<MessagesHandler> logger)
 {
-    /// <summary>This endpoint's client protocol.</summary>
-    private static readonly IFrontDoor Door = new AnthropicDoor();
-
     private readonly long _bodyLimit = config.MaxRequestBodyMB * 1024L * 1024L;
 
-    public async Task HandleAsync(HttpContext context, MessagesEndpointKind endpoint)
+    /// <summary>Serves one request that came through <paramref name="door"/>.</summary>
+    public async Task HandleAsync(HttpContext context, MessagesEndpointKind endpoint, IFrontDoor door)
     {
         var timing = new RequestTiming();
-        var outcome = new Outcome();
+        var outcome = new Outcome { Door = door };
         // Ends the request when the client leaves, or when Relay's drain time after a stop has run out.
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, drain.Deadline);
         try
@@ -62,7 +60,7 @@ internal sealed class MessagesHandler(
             outcome.ErrorType = ErrorTypes.Api;
             if (!context.Response.HasStarted)
             {
-                await Door.WriteErrorAsync(context, RelayError.Internal(context.TraceIdentifier));
+                await outcome.Door.WriteErrorAsync(context, RelayError.Internal(context.TraceIdentifier));
             }
             else
             {
@@ -87,14 +85,14 @@ internal sealed class MessagesHandler(
             {
                 var error = new RelayError(529, ErrorTypes.Overloaded, message, true);
                 outcome.Status = error.Status;
-                await Door.WriteErrorAsync(context, error, TimeSpan.FromSeconds(1));
+                await outcome.Door.WriteErrorAsync(context, error, TimeSpan.FromSeconds(1));
             }
             else
             {
                 outcome.Status = context.Response.StatusCode;
                 if (context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
                 {
-                    await context.Response.Body.WriteAsync(Door.StreamError(ErrorTypes.Overloaded, message), context.RequestAborted);
+                    await context.Response.Body.WriteAsync(outcome.Door.StreamError(ErrorTypes.Overloaded, message), context.RequestAborted);
                 }
                 else
                 {
@@ -134,7 +132,14 @@ internal sealed class MessagesHandler(
 
         using (body)
         {
-            if (!MessagesRequestInspector.TryInspect(body.Span, endpoint, out var info, out var problem))
+            if (outcome.Door.ReadRequest(body.Memory, endpoint, out var messagesBody, out var requestError) is not { } door)
+            {
+                await FailAsync(context, outcome, requestError!);
+                return;
+            }
+
+            outcome.Door = door;
+            if (!MessagesRequestInspector.TryInspect(messagesBody.Span, endpoint, out var info, out var problem))
             {
                 await FailAsync(context, outcome, RelayError.InvalidRequest(problem));
                 return;
@@ -166,7 +171,7 @@ internal sealed class MessagesHandler(
                 return;
             }
 
-            await dispatcher.DispatchAsync(context, Door, endpoint, body.Memory, info, model, auth.Key is not null, timing, outcome.Dispatch, aborted);
+            await dispatcher.DispatchAsync(context, door, endpoint, messagesBody, info, model, auth.Key is not null, timing, outcome.Dispatch, aborted);
             outcome.Status = outcome.Dispatch.Status ?? 500;
             outcome.ErrorType = outcome.Dispatch.ErrorType;
         }
@@ -183,7 +188,7 @@ internal sealed class MessagesHandler(
     {
         outcome.Status = error.Status;
         outcome.ErrorType = error.Type;
-        await Door.WriteErrorAsync(context, error);
+        await outcome.Door.WriteErrorAsync(context, error);
     }
 
     private async Task RecordAsync(HttpContext context, MessagesEndpointKind endpoint, RequestTiming timing, Outcome outcome)
@@ -200,7 +205,7 @@ internal sealed class MessagesHandler(
             RequestId = context.TraceIdentifier,
             KeyId = outcome.Key?.Id,
             KeyName = outcome.Key?.Name,
-            Endpoint = endpoint == MessagesEndpointKind.CountTokens ? "count_tokens" : "messages",
+            Endpoint = outcome.Door.UsageEndpoint(endpoint),
             RequestedModel = outcome.RequestedModel,
             Provider = outcome.Route?.Provider,
             UpstreamModel = outcome.Route is { } route ? (route.PassesModelThrough ? outcome.RequestedModel : route.UpstreamModel) : null,
@@ -235,6 +240,9 @@ internal sealed class MessagesHandler(
     private sealed class Outcome
     {
         public StoredApiKey? Key { get; set; }
+
+        /// <summary>The client's protocol; after the body is read, the door that answers this request.</summary>
+        public required IFrontDoor Door { get; set; }
 
         public string? RequestedModel { get; set; }
 

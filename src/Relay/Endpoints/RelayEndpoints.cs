@@ -1,3 +1,4 @@
+using Relay.Doors;
 using Relay.Protocol.Anthropic;
 
 namespace Relay.Endpoints;
@@ -10,9 +11,9 @@ internal static class RelayEndpoints
         var api = app.MapGroup(basePath);
 
         api.MapPost("/v1/messages", context =>
-            context.RequestServices.GetRequiredService<MessagesHandler>().HandleAsync(context, MessagesEndpointKind.Messages));
+            context.RequestServices.GetRequiredService<MessagesHandler>().HandleAsync(context, MessagesEndpointKind.Messages, AnthropicDoor.Instance));
         api.MapPost("/v1/messages/count_tokens", context =>
-            context.RequestServices.GetRequiredService<MessagesHandler>().HandleAsync(context, MessagesEndpointKind.CountTokens));
+            context.RequestServices.GetRequiredService<MessagesHandler>().HandleAsync(context, MessagesEndpointKind.CountTokens, AnthropicDoor.Instance));
         api.MapGet("/v1/models", context => context.RequestServices.GetRequiredService<ModelsHandler>().ListAsync(context));
         api.MapGet("/v1/models/{id}", context => context.RequestServices.GetRequiredService<ModelsHandler>().GetAsync(context));
 

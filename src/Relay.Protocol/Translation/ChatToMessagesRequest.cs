@@ -110,7 +110,7 @@ internal sealed class ChatToMessagesRequest : IDisposable
     /// <summary>What the client would expect in the answer and cannot get is refused, not ignored.</summary>
     private void RefuseUnsupported()
     {
-        if (_root.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null && !(n.TryGetInt32(out var count) && count == 1))
+        if (_root.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null && !(n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var count) && count == 1))
         {
             throw new TranslationException("n: only one choice (n = 1) is supported.", "n");
         }
@@ -591,7 +591,7 @@ internal sealed class ChatToMessagesRequest : IDisposable
                 continue;
             }
 
-            return value.TryGetInt64(out var limit) && limit > 0
+            return value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var limit) && limit > 0
                 ? limit
                 : throw new TranslationException($"{field}: expected a positive integer.", field);
         }

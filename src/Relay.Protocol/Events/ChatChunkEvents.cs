@@ -36,6 +36,9 @@ public sealed class ChatChunkEvents(IBufferWriter<byte> output, bool includeUsag
     /// <summary>True once <c>[DONE]</c> or an error was written.</summary>
     public bool Ended { get; private set; }
 
+    /// <summary>The usage of the last <see cref="MessageDelta"/>.</summary>
+    public TokenUsage Usage { get; private set; }
+
     public void MessageStart(string id, string model, in TokenUsage usage)
     {
         if (Ended)
@@ -147,9 +150,6 @@ public sealed class ChatChunkEvents(IBufferWriter<byte> output, bool includeUsag
         Raw("data: [DONE]\n\n"u8);
         Ended = true;
     }
-
-    /// <summary>The usage of the last <see cref="MessageDelta"/>.</summary>
-    public TokenUsage Usage { get; private set; }
 
     public void Ping()
     {

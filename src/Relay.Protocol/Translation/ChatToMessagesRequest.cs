@@ -31,7 +31,12 @@ internal sealed class ChatToMessagesRequest : IDisposable
             system.Add(new TextBlock(instruction));
         }
 
-        var hasTools = _root.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0;
+        if (_root.TryGetProperty("tools", out var tools) && tools.ValueKind is not (JsonValueKind.Array or JsonValueKind.Null))
+        {
+            throw new TranslationException("tools: expected an array.", "tools");
+        }
+
+        var hasTools = tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0;
         var forcesTool = hasTools && ForcesTool();
         var requested = MaxTokens();
         var budget = ThinkingBudget(forcesTool, turns);
@@ -192,6 +197,13 @@ internal sealed class ChatToMessagesRequest : IDisposable
         if (turns.Count == 0)
         {
             throw new TranslationException("messages: at least one user or assistant message is required.", "messages");
+        }
+
+        // A last assistant message is a prefill at Anthropic, which refuses one that ends in whitespace.
+        if (!turns[^1].IsUser && turns[^1].Blocks[^1] is TextBlock last)
+        {
+            var trimmed = last.Text.TrimEnd();
+            turns[^1].Blocks[^1] = last with { Text = trimmed.Length > 0 ? trimmed : "." };
         }
 
         return turns;
@@ -600,8 +612,9 @@ internal sealed class ChatToMessagesRequest : IDisposable
     }
 
     /// <summary>The thinking budget <c>reasoning_effort</c> asks for, when Anthropic can take thinking here. It cannot
-    /// when the tool choice forces a tool (a 400), nor while a tool loop goes on: the assistant turn whose results
-    /// come back would have to start with its signed thinking block, which a Chat Completions client never had.</summary>
+    /// when the tool choice forces a tool or the last message is the assistant's (both a 400), nor while a tool loop
+    /// goes on: the assistant turn whose results come back would have to start with its signed thinking block, which a
+    /// Chat Completions client never had.</summary>
     private long? ThinkingBudget(bool forcesTool, List<Turn> turns)
     {
         if (String("reasoning_effort") is not { } effort)
@@ -611,7 +624,8 @@ internal sealed class ChatToMessagesRequest : IDisposable
 
         var budget = ChatToMessagesTranslator.ThinkingBudget(effort, "reasoning_effort");
         var inToolLoop = turns[^1].IsUser && turns[^1].Blocks.Exists(b => b is ToolResultBlock);
-        return forcesTool || inToolLoop ? null : budget;
+        var prefill = !turns[^1].IsUser; // Anthropic refuses an assistant prefill with thinking on
+        return forcesTool || inToolLoop || prefill ? null : budget;
     }
 
     private void WriteSampling(Utf8JsonWriter w)

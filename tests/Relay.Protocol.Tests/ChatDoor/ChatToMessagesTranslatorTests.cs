@@ -244,6 +244,14 @@ public sealed class ChatToMessagesTranslatorTests
     }
 
     [Fact]
+    public void ALastAssistantMessage_IsAPrefillWithoutTrailingWhitespace_AndWithoutThinking()
+    {
+        var (json, _) = Translate("""{"model":"m","reasoning_effort":"high","messages":[{"role":"user","content":"Name a colour."},{"role":"assistant","content":"The colour is "}]}""");
+
+        Assert.Equal("""{"model":"m","max_tokens":8192,"messages":[{"role":"user","content":"Name a colour."},{"role":"assistant","content":"The colour is"}],"stream":false}""", json);
+    }
+
+    [Fact]
     public void MaxCompletionTokens_WinsOverMaxTokens()
     {
         Assert.Equal(300, Translate("""{"model":"m","max_tokens":100,"max_completion_tokens":300,"messages":[{"role":"user","content":"x"}]}""").Request.MaxTokens);
@@ -340,6 +348,7 @@ public sealed class ChatToMessagesTranslatorTests
     [InlineData("""{"model":"m","reasoning_effort":"extreme","messages":[{"role":"user","content":"x"}]}""", "reasoning_effort")]
     [InlineData("""{"model":"m","response_format":{"type":"grammar"},"messages":[{"role":"user","content":"x"}]}""", "response_format.type")]
     [InlineData("""{"model":"m","tools":[{"type":"custom","custom":{"name":"f"}}],"messages":[{"role":"user","content":"x"}]}""", "tools.0")]
+    [InlineData("""{"model":"m","tools":{"type":"function"},"messages":[{"role":"user","content":"x"}]}""", "tools")]
     [InlineData("""{"model":"m","tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"sometimes","messages":[{"role":"user","content":"x"}]}""", "tool_choice")]
     [InlineData("""{"model":"m","messages":[{"role":"function","name":"f","content":"x"}]}""", "messages.0.role")]
     [InlineData("""{"model":"m","messages":[{"role":"robot","content":"x"}]}""", "messages.0.role")]

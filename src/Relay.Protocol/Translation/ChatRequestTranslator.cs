@@ -13,7 +13,11 @@ namespace Relay.Protocol.Translation;
 public sealed record ChatRequestResult(bool Stream, IReadOnlyDictionary<string, string>? ToolNames, long? MaxTokens);
 
 /// <summary>The client sent something that cannot be translated; the message names the field, Anthropic style.</summary>
-public sealed class TranslationException(string message) : Exception(message);
+/// <param name="param">The field at fault (<c>messages.2.content</c>), for protocols whose error bodies name it.</param>
+public sealed class TranslationException(string message, string? param = null) : Exception(message)
+{
+    public string? Param { get; } = param;
+}
 
 /// <summary>Writes the Chat Completions request for an Anthropic Messages request, following one provider's quirks.</summary>
 /// <remarks>

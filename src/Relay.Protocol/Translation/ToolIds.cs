@@ -67,6 +67,19 @@ public static class ToolIds
         return anthropicId;
     }
 
+    /// <summary>The id a Chat Completions client sees for an Anthropic id: the provider's original when Relay encoded
+    /// only an id, else the Anthropic id itself (a thought signature has to come back with its call).</summary>
+    public static string ToChatClient(string anthropicId)
+    {
+        var upstream = ToUpstream(anthropicId, out var signature);
+        return signature is null ? upstream : anthropicId;
+    }
+
+    /// <summary>The Anthropic id for an id a Chat Completions client sent back. Ids Relay encoded stay as they are,
+    /// so they still decode to the provider's id (and signature); any other id is mapped by <see cref="ToAnthropic"/>.</summary>
+    public static string FromChatClient(string clientId) =>
+        clientId.StartsWith(EncodedPrefix, StringComparison.Ordinal) && IsAnthropicSafe(clientId) ? clientId : ToAnthropic(clientId);
+
     /// <summary>A new id in Anthropic's format, for tool calls that arrive without one.</summary>
     public static string NewId()
     {

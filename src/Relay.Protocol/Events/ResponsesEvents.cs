@@ -53,6 +53,11 @@ public sealed class ResponsesEvents : IMessageEvents, IDisposable
 
     public void TextStart(int index)
     {
+        if (!Writable)
+        {
+            return;
+        }
+
         var item = OpenItem(index, ResponsesAnswer.ItemKind.Message);
         var w = BeginItemEvent("response.content_part.added"u8, item);
         w.WriteNumber("content_index"u8, 0);
@@ -61,13 +66,25 @@ public sealed class ResponsesEvents : IMessageEvents, IDisposable
         _sse.End();
     }
 
-    public void ThinkingStart(int index) => OpenItem(index, ResponsesAnswer.ItemKind.Reasoning);
+    public void ThinkingStart(int index)
+    {
+        if (Writable)
+        {
+            OpenItem(index, ResponsesAnswer.ItemKind.Reasoning);
+        }
+    }
 
-    public void ToolUseStart(int index, string id, string name) => OpenItem(index, ResponsesAnswer.ItemKind.FunctionCall, id, name);
+    public void ToolUseStart(int index, string id, string name)
+    {
+        if (Writable)
+        {
+            OpenItem(index, ResponsesAnswer.ItemKind.FunctionCall, id, name);
+        }
+    }
 
     public void TextDelta(int index, ReadOnlySpan<char> text)
     {
-        if (_answer.Find(index) is not { Kind: ResponsesAnswer.ItemKind.Message } item)
+        if (!Writable || _answer.Find(index) is not { Kind: ResponsesAnswer.ItemKind.Message } item)
         {
             return;
         }
@@ -83,7 +100,7 @@ public sealed class ResponsesEvents : IMessageEvents, IDisposable
 
     public void ThinkingDelta(int index, ReadOnlySpan<char> thinking)
     {
-        if (_answer.Find(index) is not { Kind: ResponsesAnswer.ItemKind.Reasoning } item || thinking.IsEmpty)
+        if (!Writable || _answer.Find(index) is not { Kind: ResponsesAnswer.ItemKind.Reasoning } item || thinking.IsEmpty)
         {
             return;
         }
@@ -105,7 +122,7 @@ public sealed class ResponsesEvents : IMessageEvents, IDisposable
 
     public void ToolInputDelta(int index, ReadOnlySpan<char> partialJson)
     {
-        if (_answer.Find(index) is not { } item || item.Kind is not (ResponsesAnswer.ItemKind.FunctionCall or ResponsesAnswer.ItemKind.CustomToolCall))
+        if (!Writable || _answer.Find(index) is not { } item || item.Kind is not (ResponsesAnswer.ItemKind.FunctionCall or ResponsesAnswer.ItemKind.CustomToolCall))
         {
             return;
         }
@@ -121,7 +138,7 @@ public sealed class ResponsesEvents : IMessageEvents, IDisposable
 
     public void BlockStop(int index)
     {
-        if (_answer.Find(index) is { } item)
+        if (Writable && _answer.Find(index) is { } item)
         {
             Close(item);
         }
@@ -173,6 +190,9 @@ public sealed class ResponsesEvents : IMessageEvents, IDisposable
     }
 
     public void Dispose() => _sse.Dispose();
+
+    /// <summary>Items are written between the start and the end; nothing follows the final event.</summary>
+    private bool Writable => _answer.Started && !_answer.Terminated;
 
     private ResponsesAnswer.OutputItem OpenItem(int index, ResponsesAnswer.ItemKind kind, string? callId = null, string? name = null)
     {

@@ -19,7 +19,7 @@ namespace Relay.Protocol.Translation;
 /// <para>The provider sends items one after another; should an event for another item arrive while a block is open,
 /// that block is closed first. Not thread-safe: one instance per stream.</para>
 /// </remarks>
-public sealed class ResponsesStreamTranslator(IMessageEvents events, TranslationContext context)
+public sealed class ResponsesStreamTranslator(IMessageEvents events, TranslationContext context) : IStreamTranslator
 {
     private readonly ArrayBufferWriter<char> _ready = new();
     private BlockKind _open = BlockKind.None;

@@ -168,3 +168,69 @@ public sealed class ResponsesStreamTranslatorTests
         Assert.Equal(42, ResponsesStreamTranslator.Parse("", """{"type":"error","code":42,"message":"m"}"""u8) is { Code: "42" } ? 42 : 0);
     }
 }
+
+/// <summary>The pump over a provider's Responses body: bytes split anywhere, and the whole Responses-to-Responses path.</summary>
+public sealed class ResponsesStreamPumpTests
+{
+    private static readonly string Upstream = UpstreamSse(
+        """{"type":"response.created","response":{"id":"r","status":"in_progress"}}""",
+        """{"type":"response.output_item.added","output_index":0,"item":{"id":"m1","type":"message","role":"assistant","content":[]}}""",
+        """{"type":"response.output_text.delta","item_id":"m1","output_index":0,"content_index":0,"delta":"Grüße "}""",
+        """{"type":"response.output_text.delta","item_id":"m1","output_index":0,"content_index":0,"delta":"🌍"}""",
+        """{"type":"response.output_item.done","output_index":0,"item":{"id":"m1","type":"message","role":"assistant","content":[{"type":"output_text","text":"Grüße 🌍"}]}}""",
+        """{"type":"response.output_item.added","output_index":1,"item":{"id":"fc1","type":"function_call","call_id":"call_1","name":"shell","arguments":""}}""",
+        """{"type":"response.function_call_arguments.delta","item_id":"fc1","output_index":1,"delta":"{\"command\":[\"ls\"]}"}""",
+        """{"type":"response.output_item.done","output_index":1,"item":{"id":"fc1","type":"function_call","call_id":"call_1","name":"shell","arguments":"{\"command\":[\"ls\"]}"}}""",
+        """{"type":"response.completed","response":{"id":"r","status":"completed","usage":{"input_tokens":12,"output_tokens":3}}}""");
+
+    private static async Task<string> PumpAsync(string upstreamSse, int readSize, Func<System.Buffers.IBufferWriter<byte>, Relay.Protocol.Events.IMessageEvents> writer)
+    {
+        using var upstream = new ChunkedStream(System.Text.Encoding.UTF8.GetBytes(upstreamSse), readSize);
+        var client = new MemoryStream();
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        var events = writer(output);
+        var translator = new ResponsesStreamTranslator(events, new TranslationContext("m", null) { MessageId = "msg_p" });
+        await ChatStreamPump.RunAsync(upstream, client, translator, output, Relay.Protocol.Tests.Infrastructure.Translate.NoTimers, null, CancellationToken.None);
+        (events as IDisposable)?.Dispose();
+        return System.Text.Encoding.UTF8.GetString(client.ToArray());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    public async Task BytesSplitAnywhere_GiveTheSameAnthropicStream(int readSize)
+    {
+        var events = AnthropicStream.Parse(await PumpAsync(Upstream, readSize, o => new Relay.Protocol.Events.AnthropicSseEvents(o)));
+
+        Assert.Empty(AnthropicStream.Problems(events));
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(
+            System.Text.Json.Nodes.JsonNode.Parse("""[{"type":"text","text":"Grüße 🌍"},{"type":"tool_use","id":"call_1","name":"shell","input":{"command":["ls"]}}]"""),
+            AnthropicStream.Content(events)));
+    }
+
+    [Fact]
+    public async Task BodyEndingEarly_EndsTheClientStreamWithAnError()
+    {
+        var cut = Upstream[..Upstream.IndexOf("event: response.completed", StringComparison.Ordinal)];
+
+        var events = AnthropicStream.Parse(await PumpAsync(cut, 0, o => new Relay.Protocol.Events.AnthropicSseEvents(o)));
+
+        Assert.Equal("error", events[^1].Name);
+        Assert.Empty(AnthropicStream.Problems(events));
+    }
+
+    [Fact]
+    public async Task ResponsesProvider_ToResponsesClient_KeepsCallIdsAndText()
+    {
+        var text = await PumpAsync(Upstream, 5, o => new Relay.Protocol.Events.ResponsesEvents(o, null, ResponsesHarness.CreatedAt));
+        var events = AnthropicStream.Parse(text);
+
+        var completed = events[^1];
+        Assert.Equal("response.completed", completed.Name);
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(
+            System.Text.Json.Nodes.JsonNode.Parse("""[{"id":"msg_p_0","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","annotations":[],"text":"Grüße 🌍"}]},{"id":"fc_p_1","type":"function_call","status":"completed","arguments":"{\"command\":[\"ls\"]}","call_id":"call_1","name":"shell"}]"""),
+            completed.Data["response"]!["output"]), completed.ToString());
+        Assert.Equal(15, (int)completed.Data["response"]!["usage"]!["total_tokens"]!);
+    }
+}

@@ -11,4 +11,6 @@ namespace Relay.Protocol.OpenAI;
     AllowTrailingCommas = true)]
 [JsonSerializable(typeof(ChatCompletionChunk))]
 [JsonSerializable(typeof(ChatCompletion))]
+[JsonSerializable(typeof(ResponsesStreamEvent))]
+[JsonSerializable(typeof(ResponseObject))]
 public sealed partial class OpenAIJsonContext : JsonSerializerContext;

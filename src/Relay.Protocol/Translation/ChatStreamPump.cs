@@ -46,6 +46,20 @@ internal readonly record struct ChatStreamItem(ChatCompletionChunk? Chunk, bool 
     }
 }
 
+/// <summary>What the pump needs of a stream translator: start, keep-alive, failure and the end of the upstream body.</summary>
+internal interface IStreamTranslator
+{
+    bool Terminated { get; }
+
+    void Start();
+
+    void Ping();
+
+    void Fail(string type, string message);
+
+    void OnEndOfInput();
+}
+
 /// <summary>Drives a <see cref="ChatStreamTranslator"/> from an upstream body to the client, with keep-alive pings,
 /// an idle timeout and an error event if the upstream breaks off.</summary>
 /// <remarks>
@@ -56,8 +70,40 @@ internal readonly record struct ChatStreamItem(ChatCompletionChunk? Chunk, bool 
 /// </remarks>
 public static class ChatStreamPump
 {
-    public static async Task RunAsync(Stream upstream, Stream client, ChatStreamTranslator translator, ArrayBufferWriter<byte> output,
-        ChatStreamTiming timing, Action? onFirstWrite, CancellationToken cancellationToken)
+    public static Task RunAsync(Stream upstream, Stream client, ChatStreamTranslator translator, ArrayBufferWriter<byte> output,
+        ChatStreamTiming timing, Action? onFirstWrite, CancellationToken cancellationToken) =>
+        RunAsync(upstream, client, translator, static (type, data) => ChatStreamItem.Parse(type, data), static (item, t) =>
+        {
+            if (item.Done)
+            {
+                t.OnDone();
+            }
+            else if (item.Error is { } error)
+            {
+                var (type, message) = ChatErrorMapper.ForStream(new ChatError { Message = error.Message, Type = error.Type, Code = error.Code });
+                t.Fail(type, message);
+            }
+            else if (item.Chunk is { } chunk)
+            {
+                t.OnChunk(chunk);
+            }
+        }, output, timing, onFirstWrite, cancellationToken);
+
+    /// <summary>Drives a <see cref="ResponsesStreamTranslator"/> from a provider's Responses API stream to the client,
+    /// with the same pings, idle timeout and break-off handling.</summary>
+    public static Task RunAsync(Stream upstream, Stream client, ResponsesStreamTranslator translator, ArrayBufferWriter<byte> output,
+        ChatStreamTiming timing, Action? onFirstWrite, CancellationToken cancellationToken) =>
+        RunAsync(upstream, client, translator, static (type, data) => ResponsesStreamTranslator.Parse(type, data), static (item, t) =>
+        {
+            if (item is not null)
+            {
+                t.OnEvent(item);
+            }
+        }, output, timing, onFirstWrite, cancellationToken);
+
+    private static async Task RunAsync<TTranslator, TItem>(Stream upstream, Stream client, TTranslator translator, SseItemParser<TItem> parse,
+        Action<TItem, TTranslator> apply, ArrayBufferWriter<byte> output, ChatStreamTiming timing, Action? onFirstWrite, CancellationToken cancellationToken)
+        where TTranslator : IStreamTranslator
     {
         translator.Start();
         await FlushAsync(client, output, cancellationToken);
@@ -65,7 +111,7 @@ public static class ChatStreamPump
 
         var lastUpstream = Stopwatch.GetTimestamp();
         var lastClient = lastUpstream;
-        var parser = SseParser.Create(upstream, static (type, data) => ChatStreamItem.Parse(type, data));
+        var parser = SseParser.Create(upstream, parse);
         var items = parser.EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         Task<bool>? readInFlight = null;
         try
@@ -150,20 +196,7 @@ public static class ChatStreamPump
                 }
 
                 lastUpstream = Stopwatch.GetTimestamp();
-                var item = items.Current.Data;
-                if (item.Done)
-                {
-                    translator.OnDone();
-                }
-                else if (item.Error is { } error)
-                {
-                    var (type, message) = ChatErrorMapper.ForStream(new ChatError { Message = error.Message, Type = error.Type, Code = error.Code });
-                    translator.Fail(type, message);
-                }
-                else if (item.Chunk is { } chunk)
-                {
-                    translator.OnChunk(chunk);
-                }
+                apply(items.Current.Data, translator);
 
                 if (output.WrittenCount > 0)
                 {

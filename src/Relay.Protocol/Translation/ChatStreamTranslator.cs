@@ -26,7 +26,7 @@ namespace Relay.Protocol.Translation;
 /// choice-less chunk), or at <c>[DONE]</c> / end of input. Output goes to the <see cref="IBufferWriter{T}"/> given;
 /// the caller sends it. Not thread-safe: one instance per stream.</para>
 /// </remarks>
-public sealed class ChatStreamTranslator : IDisposable
+public sealed class ChatStreamTranslator : IDisposable, IStreamTranslator
 {
     private readonly IMessageEvents _events;
     private readonly AnthropicSseEvents? _ownedWriter;

@@ -39,6 +39,12 @@ public static class ToolIds
         return EncodedPrefix + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(upstreamId + SignatureSeparator + signature));
     }
 
+    /// <summary>The Anthropic id for a call id a client sends back (a Responses client echoes the <c>call_id</c>s Relay
+    /// gave it): kept as it is when Anthropic accepts it, Relay's own encoded ids included, so it is never encoded
+    /// twice; any other id is encoded.</summary>
+    public static string FromClient(string? callId) =>
+        !string.IsNullOrEmpty(callId) && IsAnthropicSafe(callId) ? callId : ToAnthropic(callId);
+
     /// <summary>The id to send the provider for an Anthropic id: the original if Relay encoded it.</summary>
     public static string ToUpstream(string anthropicId) => ToUpstream(anthropicId, out _);
 

@@ -12,6 +12,9 @@ internal sealed record RelayError(int Status, string Type, string Message, bool 
     /// <summary>How long the client should wait before retrying, sent as <c>retry-after</c>.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>The request field at fault, for protocols whose errors name one (OpenAI's <c>error.param</c>).</summary>
+    public string? Param { get; init; }
+
     public static RelayError InvalidRequest(string message) => new(400, ErrorTypes.InvalidRequest, message, false);
 
     public static RelayError MissingKey() => new(401, ErrorTypes.Authentication,

@@ -6,9 +6,11 @@ using Microsoft.AspNetCore.Http.Features;
 using Relay.Auth;
 using Relay.Buffers;
 using Relay.Configuration;
+using Relay.Doors;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Corrections;
+using Relay.Protocol.Events;
 using Relay.Protocol.Json;
 using Relay.Protocol.OpenAI;
 using Relay.Protocol.Sse;
@@ -238,6 +240,13 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                 return UpstreamResult.NotSent(new RelayError(502, ErrorTypes.Api, $"Provider '{Name}' {reason}", true));
             }
 
+            if (request.Door.Protocol != WireProtocol.Anthropic)
+            {
+                return exchange.IsEventStream
+                    ? await TranslateStreamAsync(request, exchange, buffer, firstRead, cancellationToken)
+                    : await TranslateMessageAsync(request, exchange, buffer, firstRead, cancellationToken);
+            }
+
             var response = context.Response;
             response.StatusCode = status;
             ForwardedHeaders.CopyResponseHeaders(exchange.Response, response);
@@ -276,7 +285,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         var progress = new StreamProgress();
         string? brokenReason = null;
         await response.StartAsync(cancellationToken);
-        var pings = SendPingsAsync(response, progress, writeLock, stopPings.Token);
+        var pings = SendPingsAsync(progress, writeLock, stop => response.Body.WriteAsync(PingEvent, stop).AsTask(), stopPings.Token);
         try
         {
             while (read > 0)
@@ -412,9 +421,136 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         return new UpstreamResult(status, usage, null, null, null, false, headersMs);
     }
 
+    /// <summary>An Anthropic stream for a client of another protocol: read into message events, written in the
+    /// client's format as each upstream chunk arrives.</summary>
+    private async Task<UpstreamResult> TranslateStreamAsync(UpstreamRequest request, UpstreamExchange exchange, byte[] buffer, int read,
+        CancellationToken cancellationToken)
+    {
+        var response = request.Context.Response;
+        request.Door.BeginEventStream(response);
+        var output = new ArrayBufferWriter<byte>(4096);
+        var events = request.Door.CreateEventWriter(output);
+        using var disposeEvents = events as IDisposable;
+        using var reader = new AnthropicEventReader(events, request.Info.Model);
+        using var writeLock = new SemaphoreSlim(1, 1);
+        using var stopPings = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var progress = new StreamProgress();
+        string? brokenReason = null;
+        await response.StartAsync(cancellationToken);
+        var pings = SendPingsAsync(progress, writeLock, async stop =>
+        {
+            reader.Ping();
+            await FlushAsync(response, output, stop);
+        }, stopPings.Token);
+        try
+        {
+            while (read > 0)
+            {
+                await writeLock.WaitAsync(cancellationToken);
+                try
+                {
+                    reader.Feed(buffer.AsSpan(0, read));
+                    if (await FlushAsync(response, output, cancellationToken))
+                    {
+                        progress.Wrote(atEventBoundary: true);
+                    }
+                }
+                finally
+                {
+                    writeLock.Release();
+                }
+
+                if (!progress.Began && reader.Started)
+                {
+                    progress.Began = true;
+                    request.Timing.MarkFirstByte();
+                    request.AnswerBegan?.Invoke();
+                }
+
+                (read, brokenReason) = await exchange.ReadAsync(buffer, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            request.UsageSoFar?.Invoke(reader.Usage);
+            throw;
+        }
+        finally
+        {
+            await stopPings.CancelAsync();
+            await pings;
+        }
+
+        if (brokenReason is not null)
+        {
+            _transport.LogBroken(request.Context.TraceIdentifier, brokenReason);
+            reader.Fail(ErrorTypes.Api, $"Provider '{Name}' broke off the stream: {brokenReason}");
+        }
+        else
+        {
+            reader.OnEndOfInput();
+        }
+
+        await FlushAsync(response, output, cancellationToken);
+        return new UpstreamResult(exchange.Status, reader.Usage, reader.ErrorType, null, null, reader.Failed, exchange.HeadersMs);
+    }
+
+    /// <summary>A whole Anthropic message for a client of another protocol, in that protocol's whole-answer form.</summary>
+    private async Task<UpstreamResult> TranslateMessageAsync(UpstreamRequest request, UpstreamExchange exchange, byte[] buffer, int read,
+        CancellationToken cancellationToken)
+    {
+        using var whole = new PooledByteBuffer(read + 4096);
+        string? brokenReason = null;
+        while (read > 0 && whole.Length <= MaxJsonSideCopy)
+        {
+            whole.Write(buffer.AsSpan(0, read));
+            (read, brokenReason) = await exchange.ReadAsync(buffer, cancellationToken);
+        }
+
+        if (brokenReason is not null || read > 0)
+        {
+            var reason = brokenReason ?? $"the answer is larger than {MaxJsonSideCopy / (1024 * 1024)} MB";
+            _transport.LogFailure(request.Context.TraceIdentifier, reason);
+            return UpstreamResult.NotSent(RelayError.Unreachable(Name, reason));
+        }
+
+        var output = new ArrayBufferWriter<byte>(4096);
+        var writer = request.Door.CreateMessageWriter(output);
+        using (writer as IDisposable)
+        using (var reader = new AnthropicEventReader(writer, request.Info.Model))
+        {
+            reader.ReadMessage(whole.Span);
+            if (reader.Failed)
+            {
+                return UpstreamResult.NotSent(new RelayError(502, reader.ErrorType ?? ErrorTypes.Api, reader.ErrorMessage ?? $"Provider '{Name}' answered an error.", true));
+            }
+
+            request.AnswerBegan?.Invoke();
+            var response = request.Context.Response;
+            response.StatusCode = 200;
+            response.ContentType = request.Door.MessageContentType;
+            response.ContentLength = output.WrittenCount;
+            await response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
+            request.Timing.MarkFirstByte();
+            return new UpstreamResult(200, reader.Usage, null, null, null, false, exchange.HeadersMs);
+        }
+    }
+
+    private static async Task<bool> FlushAsync(HttpResponse response, ArrayBufferWriter<byte> output, CancellationToken cancellationToken)
+    {
+        if (output.WrittenCount == 0)
+        {
+            return false;
+        }
+
+        await response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
+        output.ResetWrittenCount();
+        return true;
+    }
+
     /// <summary>While the upstream is silent, sends Anthropic <c>ping</c> events, only between events; a ping counts as
     /// output, so they come once per interval of silence.</summary>
-    private async Task SendPingsAsync(HttpResponse response, StreamProgress progress, SemaphoreSlim writeLock, CancellationToken stop)
+    private async Task SendPingsAsync(StreamProgress progress, SemaphoreSlim writeLock, Func<CancellationToken, Task> ping, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(_transport.PingInterval / 4, _transport.Time);
         try
@@ -431,7 +567,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
                 {
                     if (progress.AtEventBoundary && progress.SilentFor >= _transport.PingInterval)
                     {
-                        await response.Body.WriteAsync(PingEvent, stop);
+                        await ping(stop);
                         progress.Wrote(atEventBoundary: true);
                     }
                 }

@@ -4,8 +4,10 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Relay.Configuration;
+using Relay.Doors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Corrections;
+using Relay.Protocol.Events;
 using Relay.Protocol.Json;
 
 namespace Relay.Upstreams.Mock;
@@ -43,7 +45,11 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
         }
 
         var model = request.Info.Model;
-        if (request.Info.Stream)
+        if (request.Door.Protocol != WireProtocol.Anthropic)
+        {
+            await AnswerAsEventsAsync(request, reply, cancellationToken);
+        }
+        else if (request.Info.Stream)
         {
             response.ContentType = "text/event-stream";
             response.Headers.CacheControl = "no-cache";
@@ -59,6 +65,86 @@ internal sealed class MockUpstream(string name, ProviderConfig config) : IUpstre
         }
 
         return new UpstreamResult(200, new TokenUsage(reply.InputTokens, reply.OutputTokens, 0, 0), null, null, null, false, 0);
+    }
+
+    /// <summary>The same answer for a client of another protocol, through its door's writers.</summary>
+    private async Task AnswerAsEventsAsync(UpstreamRequest request, MockReply reply, CancellationToken cancellationToken)
+    {
+        var response = request.Context.Response;
+        var output = new ArrayBufferWriter<byte>(1024);
+        if (!request.Info.Stream)
+        {
+            var whole = request.Door.CreateMessageWriter(output);
+            using (whole as IDisposable)
+            {
+                await EmitAsync(whole, reply, request.Info.Model, () => Task.CompletedTask);
+            }
+
+            response.ContentType = request.Door.MessageContentType;
+            response.ContentLength = output.WrittenCount;
+            await response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
+            request.Timing.MarkFirstByte();
+            return;
+        }
+
+        request.Door.BeginEventStream(response);
+        var events = request.Door.CreateEventWriter(output);
+        using var disposeEvents = events as IDisposable;
+        await EmitAsync(events, reply, request.Info.Model, async () =>
+        {
+            await response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
+            output.ResetWrittenCount();
+            request.Timing.MarkFirstByte();
+            await Task.Delay(_chunkDelay, cancellationToken);
+        });
+        await response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
+    }
+
+    private static async Task EmitAsync(IMessageEvents events, MockReply reply, string model, Func<Task> betweenDeltas)
+    {
+        events.MessageStart(reply.MessageId, model, new TokenUsage(reply.InputTokens, 1, 0, 0));
+        for (var index = 0; index < reply.Blocks.Count; index++)
+        {
+            switch (reply.Blocks[index])
+            {
+                case MockText:
+                    events.TextStart(index);
+                    break;
+                case MockThinking:
+                    events.ThinkingStart(index);
+                    break;
+                case MockToolUse tool:
+                    events.ToolUseStart(index, tool.Id, tool.Name);
+                    break;
+                default:
+                    break;
+            }
+
+            foreach (var (type, _, value) in Deltas(reply.Blocks[index]))
+            {
+                await betweenDeltas();
+                switch (type)
+                {
+                    case "text_delta":
+                        events.TextDelta(index, value);
+                        break;
+                    case "thinking_delta":
+                        events.ThinkingDelta(index, value);
+                        break;
+                    case "signature_delta":
+                        events.SignatureDelta(index, value);
+                        break;
+                    default:
+                        events.ToolInputDelta(index, value);
+                        break;
+                }
+            }
+
+            events.BlockStop(index);
+        }
+
+        events.MessageDelta(reply.StopReason, null, new TokenUsage(reply.InputTokens, reply.OutputTokens, 0, 0));
+        events.MessageStop();
     }
 
     private static async Task WriteJsonAsync(HttpResponse response, Action<Utf8JsonWriter> writeProperties, CancellationToken cancellationToken)

@@ -26,6 +26,7 @@ internal sealed class SoakRunner
     private long _sent;
     private long _streams;
     private long _inFlight;
+    private long _start;
     private long _end;
 
     private SoakRunner(SoakOptions options, HttpMessageInvoker invoker)
@@ -45,7 +46,7 @@ internal sealed class SoakRunner
     private async Task<SoakResult> RunAsync(CancellationToken cancellationToken)
     {
         var startedAt = DateTime.UtcNow;
-        var start = Stopwatch.GetTimestamp();
+        var start = _start = Stopwatch.GetTimestamp();
         _end = start + (long)(_options.Duration.TotalSeconds * Stopwatch.Frequency);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -132,7 +133,9 @@ internal sealed class SoakRunner
             var queue = _samples.GetOrAdd(outcome, _ => new ConcurrentQueue<string>());
             if (queue.Count < MaxSamplesPerOutcome)
             {
-                queue.Enqueue(sample.Length > 400 ? sample[..400] : sample);
+                // When it happened tells a failure during the restart from one in the steady state.
+                var at = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+                queue.Enqueue(string.Create(CultureInfo.InvariantCulture, $"at {at:F1} s: {(sample.Length > 400 ? sample[..400] : sample)}"));
             }
         }
     }

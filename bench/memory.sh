@@ -85,7 +85,7 @@ RSS_START="$(rss_kb "$RELAY_PID")"
 log "Relay pid $RELAY_PID, RSS $(mib "$RSS_START") after start-up; environment: ${MEM_RELAY_ENV:-(none)}"
 
 if [[ -n $COUNTERS ]]; then
-  "$COUNTERS" collect -p "$RELAY_PID" --counters System.Runtime --refresh-interval "$EVERY" --format csv \
+  "$COUNTERS" collect -p "$RELAY_PID" --counters System.Runtime,Microsoft.AspNetCore.MemoryPool --refresh-interval "$EVERY" --format csv \
     -o "$WORK/counters.csv" >"$WORK/counters.log" 2>&1 &
   COUNTERS_PID=$!
   PIDS+=("$COUNTERS_PID")
@@ -98,10 +98,13 @@ sleep 2
 RSS_WARM="$(rss_kb "$RELAY_PID")"
 log "RSS $(mib "$RSS_WARM") after a 6 s warm-up (non-streaming, c=4)"
 
-printf 'round\tphase\tseconds\trss_kb\tfds\ttcp_established\ttcp_to_upstream\n' >"$WORK/samples.tsv"
+# RssAnon is the process's own memory (GC heap, native heap, stacks); the rest of VmRSS is mapped files (code).
+status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
+printf 'round\tphase\tseconds\trss_kb\trss_anon_kb\tthreads\tfds\ttcp_established\ttcp_to_upstream\n' >"$WORK/samples.tsv"
 sample() { # ROUND PHASE SECONDS
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(rss_kb "$RELAY_PID")" "$(fd_count "$RELAY_PID")" \
-    "$(tcp_count "$RELAY_PID")" "$(tcp_count "$RELAY_PID" "$UP_PORT")" | tee -a "$WORK/samples.tsv" >&2
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(rss_kb "$RELAY_PID")" "$(status_kb "$RELAY_PID" RssAnon)" \
+    "$(status_kb "$RELAY_PID" Threads)" "$(fd_count "$RELAY_PID")" "$(tcp_count "$RELAY_PID")" "$(tcp_count "$RELAY_PID" "$UP_PORT")" \
+    | tee -a "$WORK/samples.tsv" >&2
 }
 sample 0 warm 0
 
@@ -109,6 +112,7 @@ LOAD_FAILED=0
 for ((round = 1; round <= ROUNDS; round++)); do
   log "round $round: $STREAMS concurrent streams of ${STREAM_SECONDS} s"
   "${NO_PROXY_ENV[@]}" "${PIN_CLIENT[@]}" "$BENCH" load --url "http://127.0.0.1:$RELAY_PORT" --key "$KEY" --stream \
+    --target relay --label "$STREAMS streams of ${STREAM_SECONDS} s" \
     --expect-events "$STREAM_SECONDS" --concurrency "$STREAMS" --duration 1 --warmup 0 --timeout $((STREAM_SECONDS * 3)) \
     --out "$WORK/round-$round.json" >"$WORK/round-$round.log" 2>&1 &
   LOAD_PID=$!
@@ -141,11 +145,28 @@ if [[ -n $GCDUMP ]]; then
   "$GCDUMP" report "$WORK/relay.gcdump" 2>/dev/null | head -n 40 >"$WORK/gcdump-top.txt" || true
 fi
 HWM="$(hwm_kb "$RELAY_PID")"
-[[ -n ${COUNTERS_PID:-} ]] && stop_pid "$COUNTERS_PID"
+if [[ -n ${COUNTERS_PID:-} ]]; then
+  stop_pid "$COUNTERS_PID"
+  # One row per reading: the runtime's and Kestrel's view of the memory, in MiB.
+  awk -F, 'NR > 1 {
+      t = substr($1, 12); if (!(t in seen)) { seen[t] = 1; order[++n] = t }
+      mb = $5 / 1048576
+      if ($3 ~ /^dotnet.process.memory.working_set/) ws[t] = mb
+      else if ($3 ~ /^dotnet.gc.last_collection.memory.committed_size/) committed[t] = mb
+      else if ($3 ~ /^dotnet.gc.last_collection.heap.size/) heap[t] += mb
+      else if ($3 ~ /^dotnet.gc.last_collection.heap.fragmentation.size/) frag[t] += mb
+      else if ($3 ~ /^aspnetcore.memory_pool.pooled/) pooled[t] = mb
+      else if ($3 ~ /^dotnet.gc.collections.*gen2/) gen2[t] = $5
+    }
+    END {
+      print "time\tworking_set_mib\tgc_committed_mib\tgc_heap_mib\tgc_fragmentation_mib\tkestrel_pooled_mib\tgen2_gcs"
+      for (i = 1; i <= n; i++) { t = order[i]; if (ws[t] > 0) printf "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\n", t, ws[t], committed[t], heap[t], frag[t], pooled[t], gen2[t] + 0 }
+    }' "$WORK/counters.csv" >"$WORK/counters.tsv" || true
+fi
 
 mkdir -p "$RESULTS"
 cp "$WORK/samples.tsv" "$WORK"/round-*.json "$RESULTS/"
-for f in counters.csv gcdump-top.txt; do [[ -f $WORK/$f ]] && cp "$WORK/$f" "$RESULTS/"; done
+for f in counters.csv counters.tsv gcdump-top.txt; do [[ -f $WORK/$f ]] && cp "$WORK/$f" "$RESULTS/"; done
 {
   echo "# Memory after many streams $STAMP ($LABEL)"
   echo
@@ -154,8 +175,13 @@ for f in counters.csv gcdump-top.txt; do [[ -f $WORK/$f ]] && cp "$WORK/$f" "$RE
   echo "$ROUNDS round(s) of $STREAMS concurrent streams of ${STREAM_SECONDS} s, then ${WATCH} s watched; samples every ${EVERY} s"
   echo "RSS: $(mib "$RSS_START") after start-up, $(mib "$RSS_WARM") after warm-up, peak $(mib "$HWM"), $(mib "$RSS_BEFORE_GC") at the end, $(mib "$RSS_AFTER_GC") after a forced full GC"
   for ((round = 1; round <= ROUNDS; round++)); do echo "round $round: $(head -n 1 "$WORK/round-$round.log")"; done
+  [[ -f $WORK/gcdump-top.txt ]] && echo "Live GC heap after the forced GC: $(awk '/GC Heap bytes/ { print $1 }' "$WORK/gcdump-top.txt") bytes"
   echo
   column -t -s $'\t' "$WORK/samples.tsv"
+  if [[ -s $WORK/counters.tsv ]]; then
+    echo
+    column -t -s $'\t' "$WORK/counters.tsv"
+  fi
 } >"$RESULTS/summary.md"
 cat "$RESULTS/summary.md"
 log "results kept in $RESULTS"

@@ -6,7 +6,8 @@
 # mixed load (half streams) at concurrency 32 for SOAK_MINUTES. Midway it stops Relay with SIGTERM while streams are
 # open, checks it drained and exited 0, and starts it again on the same port and database. At the end it checks
 # Relay's promises and prints a summary (see the "Soak" section of docs/benchmarks.md):
-#   - no 5xx of Relay's own making (a 5xx is the provider's injected error or Relay's "Provider '…" wrapping of one);
+#   - no 5xx of Relay's own making (a 5xx must be the provider's injected error, or Relay's wrapping of a provider
+#     failure: "Provider '…" or "Relay could not reach provider '…");
 #   - every stream ends with message_stop or an error event, every JSON answer is whole, nothing hangs;
 #   - one usage record in relay.db per request that reached Relay;
 #   - both stops exited 0.

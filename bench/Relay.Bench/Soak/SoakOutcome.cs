@@ -18,6 +18,7 @@ internal static class SoakOutcome
     public const string WrongContentType = "200 with the wrong content type";
     public const string ErrorFromProvider = "error: the provider's own (injected) error";
     public const string ErrorProviderWrapped = "error: Relay's wrapping of a provider failure";
+    public const string ErrorProviderUnreachable = "error: Relay's wrapping of a failed connection to the provider";
     public const string ErrorRelayStopping = "error: Relay stopping (drain deadline)";
     public const string ErrorRelayOwn = "error: of Relay's own making";
     public const string Refused = "refused: nothing listening (Relay down)";
@@ -34,6 +35,7 @@ internal static class SoakOutcome
     {
         var message = Message(body);
         return message?.StartsWith("Provider '", StringComparison.Ordinal) == true ? ErrorOrigin.ProviderWrapped
+            : message?.StartsWith("Relay could not reach provider '", StringComparison.Ordinal) == true ? ErrorOrigin.ProviderUnreachable
             : body.IndexOf(Marker) >= 0 ? ErrorOrigin.Provider
             : message?.StartsWith("Relay is shutting down", StringComparison.Ordinal) == true ? ErrorOrigin.RelayStopping
             : ErrorOrigin.Relay;
@@ -70,6 +72,10 @@ internal enum ErrorOrigin
 
     /// <summary>Relay's Anthropic-shaped wrapping of a provider failure: the message starts "Provider '".</summary>
     ProviderWrapped,
+
+    /// <summary>Relay's wrapping of a failed connection to the provider ("Relay could not reach provider '…"): the
+    /// provider's failure too, worded differently, and counted apart so it stays visible.</summary>
+    ProviderUnreachable,
 
     /// <summary>Relay ended the request because it was stopping and the drain time ran out.</summary>
     RelayStopping,

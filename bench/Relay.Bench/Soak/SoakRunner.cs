@@ -144,6 +144,7 @@ internal sealed class SoakRunner
     {
         ErrorOrigin.Provider => "provider's own",
         ErrorOrigin.ProviderWrapped => "Relay's wrapping",
+        ErrorOrigin.ProviderUnreachable => "provider unreachable",
         ErrorOrigin.RelayStopping => "Relay stopping",
         _ => "Relay's own",
     };
@@ -251,6 +252,7 @@ internal sealed class SoakRunner
                 {
                     ErrorOrigin.Provider => SoakOutcome.ErrorFromProvider,
                     ErrorOrigin.ProviderWrapped => SoakOutcome.ErrorProviderWrapped,
+                    ErrorOrigin.ProviderUnreachable => SoakOutcome.ErrorProviderUnreachable,
                     ErrorOrigin.RelayStopping => SoakOutcome.ErrorRelayStopping,
                     _ => SoakOutcome.ErrorRelayOwn,
                 };
@@ -291,7 +293,7 @@ internal sealed class SoakRunner
                 var origin = SoakOutcome.ClassifyError(System.Text.Encoding.UTF8.GetBytes(_sse.ErrorEventData ?? ""));
                 var outcome = origin switch
                 {
-                    ErrorOrigin.Provider or ErrorOrigin.ProviderWrapped => SoakOutcome.StreamProviderError,
+                    ErrorOrigin.Provider or ErrorOrigin.ProviderWrapped or ErrorOrigin.ProviderUnreachable => SoakOutcome.StreamProviderError,
                     ErrorOrigin.RelayStopping => SoakOutcome.StreamRelayStopping,
                     _ => SoakOutcome.StreamRelayError,
                 };

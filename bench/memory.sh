@@ -21,6 +21,8 @@
 #   DOTNET_TOOLS         folder holding dotnet-gcdump / dotnet-counters (default: PATH, then ~/.dotnet/tools)
 #   BENCH_KEEP=1, BENCH_PUBLISHED=DIR  as in bench/run.sh
 #
+# Needs: Linux (/proc), ss, jq, taskset, curl.
+#
 # Only 127.0.0.1 is used. Every process started here is stopped on exit, by its own PID.
 set -euo pipefail
 
@@ -109,6 +111,7 @@ sample() { # ROUND PHASE SECONDS
 sample 0 warm 0
 
 LOAD_FAILED=0
+ROUND_LINE=()
 for ((round = 1; round <= ROUNDS; round++)); do
   log "round $round: $STREAMS concurrent streams of ${STREAM_SECONDS} s"
   "${NO_PROXY_ENV[@]}" "${PIN_CLIENT[@]}" "$BENCH" load --url "http://127.0.0.1:$RELAY_PORT" --key "$KEY" --stream \
@@ -122,9 +125,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
     sleep "$EVERY"
     kill -0 "$LOAD_PID" 2>/dev/null && sample "$round" streaming $(($(date +%s) - T0))
   done
-  wait "$LOAD_PID" || LOAD_FAILED=$((LOAD_FAILED + 1))
+  # The load's own exit code also counts answers inside its 1-s window, which streams of 30 s never are: read its JSON.
+  wait "$LOAD_PID" || true
   forget_pid "$LOAD_PID"
-  log "round $round: $(head -n 1 "$WORK/round-$round.log")"
+  ROUND_LINE[round]="$(jq -r '"\(.totalRequests) streams sent, \(.errors) errors, \(.unfinished) unfinished"' "$WORK/round-$round.json" 2>/dev/null || echo "no result")"
+  [[ ${ROUND_LINE[round]} == "$STREAMS streams sent, 0 errors, 0 unfinished" ]] || LOAD_FAILED=$((LOAD_FAILED + 1))
+  log "round $round: ${ROUND_LINE[round]}"
   T0="$(date +%s)"
   sample "$round" after 0
   for ((t = EVERY; t <= WATCH; t += EVERY)); do
@@ -174,7 +180,7 @@ for f in counters.csv counters.tsv gcdump-top.txt; do [[ -f $WORK/$f ]] && cp "$
   echo "Relay environment: ${MEM_RELAY_ENV:-(none)}"
   echo "$ROUNDS round(s) of $STREAMS concurrent streams of ${STREAM_SECONDS} s, then ${WATCH} s watched; samples every ${EVERY} s"
   echo "RSS: $(mib "$RSS_START") after start-up, $(mib "$RSS_WARM") after warm-up, peak $(mib "$HWM"), $(mib "$RSS_BEFORE_GC") at the end, $(mib "$RSS_AFTER_GC") after a forced full GC"
-  for ((round = 1; round <= ROUNDS; round++)); do echo "round $round: $(head -n 1 "$WORK/round-$round.log")"; done
+  for ((round = 1; round <= ROUNDS; round++)); do echo "round $round: ${ROUND_LINE[round]}"; done
   [[ -f $WORK/gcdump-top.txt ]] && echo "Live GC heap after the forced GC: $(awk '/GC Heap bytes/ { print $1 }' "$WORK/gcdump-top.txt") bytes"
   echo
   column -t -s $'\t' "$WORK/samples.tsv"

@@ -116,7 +116,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
   log "round $round: $STREAMS concurrent streams of ${STREAM_SECONDS} s"
   "${NO_PROXY_ENV[@]}" "${PIN_CLIENT[@]}" "$BENCH" load --url "http://127.0.0.1:$RELAY_PORT" --key "$KEY" --stream \
     --target relay --label "$STREAMS streams of ${STREAM_SECONDS} s" \
-    --expect-events "$STREAM_SECONDS" --concurrency "$STREAMS" --duration 1 --warmup 0 --timeout $((STREAM_SECONDS * 3)) \
+    --expect-events "$STREAM_SECONDS" --concurrency "$STREAMS" --per-connection 1 --duration "$STREAM_SECONDS" --warmup 0 \
+    --timeout $((STREAM_SECONDS * 3)) \
     --out "$WORK/round-$round.json" >"$WORK/round-$round.log" 2>&1 &
   LOAD_PID=$!
   PIDS+=("$LOAD_PID")
@@ -125,7 +126,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     sleep "$EVERY"
     kill -0 "$LOAD_PID" 2>/dev/null && sample "$round" streaming $(($(date +%s) - T0))
   done
-  # The load's own exit code also counts answers inside its 1-s window, which streams of 30 s never are: read its JSON.
+  # The load's exit code also wants answers inside its window, which streams as long as the window never are: read its JSON.
   wait "$LOAD_PID" || true
   forget_pid "$LOAD_PID"
   ROUND_LINE[round]="$(jq -r '"\(.totalRequests) streams sent, \(.errors) errors, \(.unfinished) unfinished"' "$WORK/round-$round.json" 2>/dev/null || echo "no result")"

@@ -183,7 +183,8 @@ internal sealed class LoadRunner
             var timeout = new CancellationTokenSource();
             try
             {
-                while (!cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < runner._windowEnd)
+                var limit = runner._options.PerConnection;
+                while (!cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < runner._windowEnd && (limit == 0 || Total < limit))
                 {
                     if (!timeout.TryReset())
                     {

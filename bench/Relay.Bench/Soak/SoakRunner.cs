@@ -25,6 +25,7 @@ internal sealed class SoakRunner
     private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _samples = new(StringComparer.Ordinal);
     private long _sent;
     private long _streams;
+    private long _relayOwn5xx;
     private long _inFlight;
     private long _start;
     private long _end;
@@ -92,7 +93,7 @@ internal sealed class SoakRunner
             Unfinished = unfinished,
             Statuses = new SortedDictionary<string, long>(_statuses, StringComparer.Ordinal),
             Outcomes = outcomes,
-            RelayOwn5xx = _statuses.Keys.Where(s => s.StartsWith('5') && s.Contains("Relay's own", StringComparison.Ordinal)).Sum(s => _statuses[s]),
+            RelayOwn5xx = Interlocked.Read(ref _relayOwn5xx),
             Violations = outcomes.Where(o => SoakOutcome.IsViolation(o.Key)).Sum(o => o.Value) + unfinished,
             Samples = _samples.OrderBy(s => s.Key, StringComparer.Ordinal).SelectMany(s => s.Value.Select(v => $"{s.Key}: {v}")).ToList(),
         };
@@ -257,6 +258,11 @@ internal sealed class SoakRunner
                     _ => SoakOutcome.ErrorRelayOwn,
                 };
                 runner.Count(outcome, status, OriginName(origin), $"{status}: {System.Text.Encoding.UTF8.GetString(_body, 0, Math.Min(length, 300))}");
+                if (origin == ErrorOrigin.Relay && status >= 500)
+                {
+                    Interlocked.Increment(ref runner._relayOwn5xx);
+                }
+
                 return;
             }
 

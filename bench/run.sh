@@ -10,6 +10,7 @@
 #   BENCH_WARMUP    warm-up seconds before each measurement (default 2)
 #   BENCH_RESULTS   where to keep the JSON results and table (default bench/results/<UTC time>)
 #   BENCH_KEEP=1    keep the temp folder (published binaries, relay.json, relay.db, logs)
+#   BENCH_PUBLISHED reuse the relay/ and bench/ folders of an earlier (kept) run instead of publishing
 #
 # Only 127.0.0.1 is used. Every process started here is stopped on exit, by its own PID.
 set -euo pipefail
@@ -24,111 +25,19 @@ EVENTS=20
 EVENT_GAP_MS=5
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/relay-bench.XXXXXX")"
-PIDS=()
+LOG_TAG=bench
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_traps
+((CPUS_ALLOWED >= 2)) || log "warning: $PINNING"
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-# Stops one process we started: TERM, up to 10 s to finish (Relay flushes usage records), then KILL.
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  local kept=()
-  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
-  PIDS=("${kept[@]+"${kept[@]}"}")
-}
-
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  local pid
-  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$pid"; done
-  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-    log "kept $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# A port nothing on 127.0.0.1 answers on. (A race with another program is caught by the start-up check below.)
-pick_port() {
-  local port i
-  for ((i = 0; i < 200; i++)); do
-    port=$((20000 + RANDOM % 30000))
-    [[ $port == "${1:-}" ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  log "no free port found on 127.0.0.1"
-  return 1
-}
-
-# wait_ready URL PID TEXT NAME LOG: the process is alive and URL answers with TEXT in its body.
-wait_ready() {
-  local url=$1 pid=$2 text=$3 name=$4 logfile=$5 body i
-  for ((i = 0; i < 150; i++)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      log "$name exited during start-up; its log:"
-      tail -n 40 "$logfile" >&2
-      return 1
-    fi
-    if body="$(curl -sf --noproxy '*' --max-time 1 "$url" 2>/dev/null)" && [[ $body == *"$text"* ]]; then
-      return 0
-    fi
-    sleep 0.2
-  done
-  log "$name did not answer at $url within 30 s; its log:"
-  tail -n 40 "$logfile" >&2
-  return 1
-}
-
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
-hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
-mib() { [[ $1 =~ ^[0-9]+$ ]] && awk -v kb="$1" 'BEGIN { printf "%.0f MiB", kb / 1024 }' || echo "?"; }
-
-# --- Machine -------------------------------------------------------------------------------------------------------
-CPUS_ALLOWED="$(nproc)"
-if ((CPUS_ALLOWED >= 2)); then
-  PIN_RELAY=(taskset -c 0)
-  PIN_CLIENT=(taskset -c 1)
-  PINNING="Relay on CPU 0; fake upstream and load client on CPU 1"
-else
-  PIN_RELAY=()
-  PIN_CLIENT=()
-  PINNING="NOT pinned: only $CPUS_ALLOWED CPU available, so all processes share it"
-  log "warning: $PINNING"
-fi
-# Only loopback traffic: keep any proxy settings away from the processes under test.
-NO_PROXY_ENV=(env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY -u all_proxy -u ALL_PROXY)
-
-CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 DOTNET_SDK="$(dotnet --version)"
 DOTNET_RUNTIME="$(dotnet --list-runtimes | awk '/^Microsoft.NETCore.App/ { v = $2 } END { print v }')"
+CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- Build ---------------------------------------------------------------------------------------------------------
-log "publishing Relay and the harness (Release) into $WORK"
-if ! dotnet publish "$ROOT/src/Relay" -c Release -o "$WORK/relay" --nologo >"$WORK/publish-relay.log" 2>&1; then
-  tail -n 40 "$WORK/publish-relay.log" >&2
-  exit 1
-fi
-if ! dotnet publish "$ROOT/bench/Relay.Bench" -c Release -o "$WORK/bench" --nologo >"$WORK/publish-bench.log" 2>&1; then
-  tail -n 40 "$WORK/publish-bench.log" >&2
-  exit 1
-fi
-RELAY="$WORK/relay/relay"
-BENCH="$WORK/bench/Relay.Bench"
+publish_all "$ROOT"
 
 # --- Fake upstream -------------------------------------------------------------------------------------------------
 UP_PORT="$(pick_port)"
@@ -154,11 +63,7 @@ cat >"$WORK/relay.json" <<EOF
   }
 }
 EOF
-KEY="$("$RELAY" keys create --name bench --config "$WORK/relay.json" | tail -n 1)"
-if [[ $KEY != sk-relay-* ]]; then
-  log "relay keys create did not print a key (got '$KEY')"
-  exit 1
-fi
+KEY="$(create_key "$WORK/relay.json" bench)"
 
 "${NO_PROXY_ENV[@]}" "${PIN_RELAY[@]}" "$RELAY" serve --config "$WORK/relay.json" --listen "http://127.0.0.1:$RELAY_PORT" \
   >"$WORK/relay.log" 2>&1 &

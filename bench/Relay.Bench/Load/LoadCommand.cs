@@ -21,9 +21,10 @@ internal static class LoadCommand
         var expect = new Option<int>("--expect-events") { Description = "Streams must carry exactly this many content_block_delta events (default: at least one).", DefaultValueFactory = _ => -1 };
         var timeout = new Option<double>("--timeout") { Description = "Per-request timeout in seconds.", DefaultValueFactory = _ => 30 };
         var watchPid = new Option<int?>("--watch-pid") { Description = "Also record this process's CPU time and RSS over the measured window." };
+        var perConnection = new Option<int>("--per-connection") { Description = "Requests each connection sends at most (default: no limit).", DefaultValueFactory = _ => 0 };
         var command = new Command("load", "Send Claude Code-like /v1/messages requests at a fixed concurrency and measure throughput and latency.")
         {
-            url, key, stream, concurrency, duration, warmup, output, label, target, expect, timeout, watchPid,
+            url, key, stream, concurrency, duration, warmup, output, label, target, expect, timeout, watchPid, perConnection,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -49,6 +50,7 @@ internal static class LoadCommand
                 Label = parse.GetValue(label) ?? $"{(streamed ? "streaming" : "non-streaming")}, c={connections}",
                 Target = parse.GetValue(target)!,
                 WatchPid = parse.GetValue(watchPid),
+                PerConnection = parse.GetValue(perConnection),
             };
             if (options.Validate() is { } problem)
             {

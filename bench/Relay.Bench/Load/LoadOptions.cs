@@ -26,11 +26,15 @@ internal sealed record LoadOptions
 
     public int? WatchPid { get; init; }
 
+    /// <summary>Requests each connection sends at most (0: no limit), so a run can open exactly C streams at once.</summary>
+    public int PerConnection { get; init; }
+
     public string? Validate() =>
         Url.Scheme != Uri.UriSchemeHttp ? "--url must be an http:// URL."
         : Concurrency is < 1 or > 10_000 ? "--concurrency must be between 1 and 10000."
         : Duration <= TimeSpan.Zero ? "--duration must be positive."
         : Warmup < TimeSpan.Zero ? "--warmup must not be negative."
         : RequestTimeout <= TimeSpan.Zero ? "--timeout must be positive."
+        : PerConnection < 0 ? "--per-connection must not be negative."
         : null;
 }

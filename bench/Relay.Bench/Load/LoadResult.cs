@@ -69,4 +69,5 @@ internal sealed record WatchedProcess(int Pid, double CpuMs, double CpuPercent, 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(LoadResult))]
+[JsonSerializable(typeof(Relay.Bench.Soak.SoakResult))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 
 namespace Relay.Bench.Load;
 
@@ -32,17 +31,7 @@ internal sealed class LoadRunner
 
     public static async Task<LoadResult> RunAsync(LoadOptions options, CancellationToken cancellationToken)
     {
-        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            MaxConnectionsPerServer = options.Concurrency,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-        }, disposeHandler: true);
+        using var invoker = LoadClient.CreateInvoker(options.Concurrency);
         return await new LoadRunner(options, invoker).RunAsync(cancellationToken);
     }
 
@@ -194,7 +183,8 @@ internal sealed class LoadRunner
             var timeout = new CancellationTokenSource();
             try
             {
-                while (!cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < runner._windowEnd)
+                var limit = runner._options.PerConnection;
+                while (!cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < runner._windowEnd && (limit == 0 || Total < limit))
                 {
                     if (!timeout.TryReset())
                     {

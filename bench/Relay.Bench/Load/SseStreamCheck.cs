@@ -43,6 +43,13 @@ internal sealed class SseStreamCheck
 
     public int Deltas => _deltas;
 
+    public bool SawMessageStop => _stopped;
+
+    public bool SawErrorEvent => _sawError;
+
+    /// <summary>The <c>data</c> of the first <c>error</c> event (at most 500 characters), or null.</summary>
+    public string? ErrorEventData { get; private set; }
+
     public void Reset()
     {
         _carryLength = 0;
@@ -56,6 +63,7 @@ internal sealed class SseStreamCheck
         _eventsAfterStop = 0;
         _sawError = false;
         FirstEventAt = 0;
+        ErrorEventData = null;
         DeltaGaps.Clear();
     }
 
@@ -165,6 +173,11 @@ internal sealed class SseStreamCheck
         {
             _pendingHasData = true;
             _pendingHasUsage |= line.IndexOf("\"usage\""u8) >= 0;
+            if (_pendingKind == EventKind.Error && ErrorEventData is null)
+            {
+                var data = line["data:".Length..].TrimStart((byte)' ');
+                ErrorEventData = System.Text.Encoding.UTF8.GetString(data[..Math.Min(data.Length, 500)]);
+            }
         }
 
         // Comments (":") and other fields (id:, retry:) carry nothing this check needs.

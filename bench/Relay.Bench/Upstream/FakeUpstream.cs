@@ -12,7 +12,8 @@ namespace Relay.Bench.Upstream;
 /// A fake Anthropic upstream on Kestrel at 127.0.0.1. <c>POST /v1/messages</c> answers a fixed JSON message, or, when
 /// the body says <c>"stream": true</c>, a fixed SSE stream: <c>message_start</c>, <c>content_block_start</c>,
 /// <c>ping</c>, N <c>content_block_delta</c> events each after a pause, then <c>content_block_stop</c>,
-/// <c>message_delta</c> (usage) and <c>message_stop</c>. <c>GET /</c> is a health check.
+/// <c>message_delta</c> (usage) and <c>message_stop</c>. <c>GET /</c> is a health check. With <c>--faults</c> some
+/// answers fail on purpose (<see cref="FaultPlan"/>), each failure carrying <see cref="UpstreamPayloads.FaultMarker"/>.
 /// </summary>
 internal sealed class FakeUpstream
 {
@@ -22,6 +23,7 @@ internal sealed class FakeUpstream
     private readonly UpstreamPayloads _payloads;
     private readonly TimeSpan _delay;
     private readonly TimeSpan _gap;
+    private readonly TimeSpan _slow;
     private long _requests;
 
     private FakeUpstream(UpstreamOptions options)
@@ -30,6 +32,7 @@ internal sealed class FakeUpstream
         _payloads = new UpstreamPayloads(options.Events);
         _delay = TimeSpan.FromMilliseconds(options.DelayMs);
         _gap = TimeSpan.FromMilliseconds(options.EventGapMs);
+        _slow = TimeSpan.FromMilliseconds(options.SlowMs);
     }
 
     public static async Task RunAsync(UpstreamOptions options, CancellationToken cancellationToken)
@@ -51,9 +54,13 @@ internal sealed class FakeUpstream
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"upstream listening on {address}: delay {options.DelayMs} ms; streams of {options.Events} deltas {options.EventGapMs} ms apart "
-            + $"({upstream._payloads.StreamLength} bytes); JSON answer {upstream._payloads.MessageJson.Length} bytes"));
+            + $"({upstream._payloads.StreamLength} bytes); JSON answer {upstream._payloads.MessageJson.Length} bytes; faults {options.Faults.Text}"));
         await app.WaitForShutdownAsync(cancellationToken);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"upstream stopped after {Interlocked.Read(ref upstream._requests)} message requests"));
+        if (!options.Faults.IsEmpty)
+        {
+            Console.WriteLine($"faults drawn: {options.Faults.Summary()}");
+        }
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -96,18 +103,42 @@ internal sealed class FakeUpstream
 
             var number = Interlocked.Increment(ref _requests);
             response.Headers["request-id"] = string.Create(CultureInfo.InvariantCulture, $"req_bench_{number:x12}");
-            if (_delay > TimeSpan.Zero)
+            var fault = _options.Faults.Draw(stream);
+            var delay = fault == Fault.Slow ? _delay + _slow : _delay;
+            if (delay > TimeSpan.Zero)
             {
-                await Task.Delay(_delay, aborted);
+                await Task.Delay(delay, aborted);
             }
 
-            if (stream)
+            switch (fault)
             {
-                await StreamAsync(context, aborted);
-            }
-            else
-            {
-                await WriteJsonAsync(response, 200, _payloads.MessageJson, aborted);
+                case Fault.Overloaded:
+                    await WriteJsonAsync(response, 529, UpstreamPayloads.FaultErrorJson("overloaded_error", 529), aborted);
+                    break;
+                case Fault.ServerError:
+                    await WriteJsonAsync(response, 500, UpstreamPayloads.FaultErrorJson("api_error", 500), aborted);
+                    break;
+                case Fault.RateLimited:
+                    response.Headers.RetryAfter = _options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                    await WriteJsonAsync(response, 429, UpstreamPayloads.FaultErrorJson("rate_limit_error", 429), aborted);
+                    break;
+                case Fault.Html:
+                    await WriteAsync(response, 200, "text/html; charset=utf-8", UpstreamPayloads.FaultPage, aborted);
+                    break;
+                case Fault.Cut:
+                    await StreamAsync(context, Random.Shared.Next(_payloads.Deltas.Length + 3), aborted);
+                    break;
+                default:
+                    if (stream)
+                    {
+                        await StreamAsync(context, cutIn: -1, aborted);
+                    }
+                    else
+                    {
+                        await WriteJsonAsync(response, 200, _payloads.MessageJson, aborted);
+                    }
+
+                    break;
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -116,7 +147,9 @@ internal sealed class FakeUpstream
         }
     }
 
-    private async Task StreamAsync(HttpContext context, CancellationToken aborted)
+    /// <param name="cutIn">When not negative: the stream breaks off halfway through this piece (the connection is reset
+    /// after half of its bytes): 0 is <c>message_start</c>, 1 the block start and ping, then the deltas, then the tail.</param>
+    private async Task StreamAsync(HttpContext context, int cutIn, CancellationToken aborted)
     {
         var response = context.Response;
         response.StatusCode = 200;
@@ -126,27 +159,42 @@ internal sealed class FakeUpstream
 
         // PipeWriter.WriteAsync flushes, so each piece leaves as its own chunk, as a model's tokens would.
         var body = response.BodyWriter;
-        await body.WriteAsync(_payloads.StreamHead, aborted);
-        await body.WriteAsync(_payloads.StreamBlockStart, aborted);
-        foreach (var delta in _payloads.Deltas)
+        var deltas = _payloads.Deltas;
+        for (var i = 0; i < deltas.Length + 3; i++)
         {
-            if (_gap > TimeSpan.Zero)
+            var delta = i - 2;
+            if (delta >= 0 && delta < deltas.Length && _gap > TimeSpan.Zero)
             {
                 await Task.Delay(_gap, aborted);
             }
 
-            await body.WriteAsync(delta, aborted);
-        }
+            var piece = i switch
+            {
+                0 => _payloads.StreamHead,
+                1 => _payloads.StreamBlockStart,
+                _ when delta < deltas.Length => deltas[delta],
+                _ => _payloads.StreamTail,
+            };
+            if (i == cutIn)
+            {
+                await body.WriteAsync(piece.AsMemory(0, piece.Length / 2), aborted);
+                context.Abort();
+                return;
+            }
 
-        await body.WriteAsync(_payloads.StreamTail, aborted);
+            await body.WriteAsync(piece, aborted);
+        }
     }
 
-    private static async Task WriteJsonAsync(HttpResponse response, int status, byte[] json, CancellationToken aborted)
+    private static Task WriteJsonAsync(HttpResponse response, int status, byte[] json, CancellationToken aborted) =>
+        WriteAsync(response, status, "application/json", json, aborted);
+
+    private static async Task WriteAsync(HttpResponse response, int status, string contentType, byte[] body, CancellationToken aborted)
     {
         response.StatusCode = status;
-        response.ContentType = "application/json";
-        response.ContentLength = json.Length;
-        await response.BodyWriter.WriteAsync(json, aborted);
+        response.ContentType = contentType;
+        response.ContentLength = body.Length;
+        await response.BodyWriter.WriteAsync(body, aborted);
     }
 
     /// <summary>Reads the whole body and reports whether it is a JSON object with a model, and its top-level <c>stream</c>.</summary>

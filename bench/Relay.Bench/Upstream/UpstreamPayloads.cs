@@ -67,6 +67,16 @@ internal sealed class UpstreamPayloads
 
     public long StreamLength => StreamHead.Length + StreamBlockStart.Length + Deltas.Sum(d => (long)d.Length) + StreamTail.Length;
 
+    /// <summary>In every answer the fake upstream fails on purpose, so a client can tell the provider's error from
+    /// one Relay made itself.</summary>
+    public const string FaultMarker = "relay-bench-fault";
+
+    /// <summary>The page behind an <see cref="Fault.Html"/> answer.</summary>
+    public static byte[] FaultPage { get; } = Encoding.UTF8.GetBytes(
+        $"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>{FaultMarker}</p></body></html>\n");
+
+    public static byte[] FaultErrorJson(string type, int status) => ErrorJson(type, $"{FaultMarker}: injected {status}");
+
     public static byte[] ErrorJson(string type, string message) =>
         Encoding.UTF8.GetBytes($$$$"""{"type":"error","error":{"type":"{{{{type}}}}","message":"{{{{message}}}}"}}""");
 

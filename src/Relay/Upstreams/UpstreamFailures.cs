@@ -23,6 +23,7 @@ internal static class UpstreamFailures
         HttpRequestError.ConnectionError => $"connection failed ({ex.Message})",
         HttpRequestError.SecureConnectionError => $"TLS handshake failed ({ex.Message})",
         HttpRequestError.ResponseEnded => "the connection closed before a complete answer",
-        _ => ex.Message,
+        // "An error occurred while sending the request." says nothing by itself; the cause (a reset, say) is inside.
+        _ => ex.InnerException is { } inner && !string.IsNullOrEmpty(inner.Message) ? $"{ex.Message} ({inner.Message})" : ex.Message,
     };
 }

@@ -176,6 +176,10 @@ public sealed class ChatCompletionsDoorTests : IAsyncLifetime
 
         Assert.Equal("streamed through Relay", string.Concat(streamed));
 
+        var models = new OpenAI.Models.OpenAIModelClient(new ApiKeyCredential(_relay.Key), new OpenAIClientOptions { Endpoint = new Uri(_relay.BaseUrl + "/v1") });
+        var listed = (await models.GetModelsAsync(Ct)).Value;
+        Assert.Contains(listed, m => m.Id == "claude-sonnet-4-6" && m.OwnedBy == "relay");
+
         var badKey = new ChatClient("claude-sonnet-4-6", new ApiKeyCredential("sk-relay-not-a-real-key"),
             new OpenAIClientOptions { Endpoint = new Uri(_relay.BaseUrl + "/v1") });
         var refused = await Assert.ThrowsAsync<ClientResultException>(() => badKey.CompleteChatAsync([new UserChatMessage("Hi")], cancellationToken: Ct));

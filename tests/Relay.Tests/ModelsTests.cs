@@ -67,12 +67,13 @@ public sealed class ModelsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task List_IsAnthropicFormat_ExactNamesInConfigOrder_NoPatterns()
+    public async Task List_IsAnthropicFormat_WithOpenAIsFieldsBeside_ExactNamesInConfigOrder_NoPatterns()
     {
         using var page = await GetJsonAsync("v1/models");
         var root = page.RootElement;
 
-        Assert.Equal(["data", "first_id", "has_more", "last_id"], root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["data", "first_id", "has_more", "last_id", "object"], root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("list", root.GetProperty("object").GetString());
         AssertCursors(page, Listed, hasMore: false);
         foreach (var model in root.GetProperty("data").EnumerateArray())
         {
@@ -82,6 +83,10 @@ public sealed class ModelsTests : IAsyncLifetime
             Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$", createdAt);
             Assert.True(DateTimeOffset.TryParse(createdAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _));
             Assert.DoesNotContain("*", model.GetProperty("id").GetString()!, StringComparison.Ordinal);
+            // What the OpenAI SDKs read from the same entry.
+            Assert.Equal("model", model.GetProperty("object").GetString());
+            Assert.Equal(DateTimeOffset.Parse(createdAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUnixTimeSeconds(), model.GetProperty("created").GetInt64());
+            Assert.Equal("relay", model.GetProperty("owned_by").GetString());
         }
     }
 

@@ -134,6 +134,55 @@ public sealed class ChatCompletionsDoorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ToAnOpenAIProvider_TheClientsOwnBodyGoesOn_AndTheStreamComesBackAsWritten()
+    {
+        const string usageChunk = """{"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":50,"completion_tokens":4,"total_tokens":54,"prompt_tokens_details":{"cached_tokens":30}}}""";
+        string[] events =
+        [
+            ": OPENROUTER PROCESSING\n\n",
+            "data: " + OpenAIUpstreamTests.TextChunk("raw ") + "\n\n",
+            "data:" + OpenAIUpstreamTests.TextChunk("bytes", "stop") + "\r\n\r\n",
+            "data: " + usageChunk + "\n\n",
+            "data: [DONE]\n\n",
+        ];
+        _openai.Handler = (ctx, _) => Responses.Stream(ctx, events, TimeSpan.FromMilliseconds(5));
+        const string body = """{"model":"house-model","stream":true,"temperature":0.3,"x_vendor_option":{"keep":"me"},"messages":[{"role":"user","content":"Hi"}]}""";
+
+        using var response = await Post(body);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+
+        // The provider's bytes, comment and CRLF included; only the usage chunk the client did not ask for is left out.
+        Assert.Equal(string.Concat(events[0], events[1], events[2], events[4]), text);
+        var sent = JsonNode.Parse(_openai.LastRequest.Body)!.AsObject();
+        Assert.Equal("house-chat-v2", (string?)sent["model"]);
+        Assert.Equal(0.3, (double)sent["temperature"]!);
+        Assert.Equal("""{"keep":"me"}""", sent["x_vendor_option"]!.ToJsonString());
+        Assert.True((bool)sent["stream_options"]!["include_usage"]!);
+        Assert.Equal("Bearer sk-station-0123456789", _openai.LastRequest.Header("authorization"));
+        var record = Assert.Single(await _relay.WaitForUsageAsync(1));
+        Assert.Equal(("chat.completions", "station", 20L, 30L, 4L), (record.Endpoint, record.Provider, record.InputTokens, record.CacheReadInputTokens, record.OutputTokens));
+    }
+
+    [Fact]
+    public async Task ToAnOpenAIProvider_UsageAskedFor_IsForwarded_AndErrorsComeBackAsTheProviderWroteThem()
+    {
+        _openai.Handler = (ctx, _) => OpenAIUpstreamTests.OpenAIStream(ctx, [OpenAIUpstreamTests.TextChunk("hi", "stop"), OpenAIUpstreamTests.UsageChunk]);
+        using var withUsage = await Post("""{"model":"house-model","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Hi"}]}""");
+        Assert.Contains("\"prompt_tokens\":1200", await withUsage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+
+        const string refusal = """{"error":{"message":"This model's maximum context length is 8192 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}""";
+        _openai.Handler = (ctx, _) => Responses.Json(ctx, 400, refusal);
+        using var refused = await Post("""{"model":"house-model","messages":[{"role":"user","content":"Hi"}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(refusal, await refused.Content.ReadAsStringAsync(Ct));
+
+        _openai.Handler = (ctx, _) => OpenAIUpstreamTests.OpenAIStream(ctx, [OpenAIUpstreamTests.TextChunk("cut")], done: false);
+        using var cut = await Post("""{"model":"house-model","stream":true,"messages":[{"role":"user","content":"Hi"}]}""");
+        var chunks = Chunks(await cut.Content.ReadAsStringAsync(Ct));
+        Assert.Contains("ended before the answer was finished", (string?)chunks[^1]["error"]!["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Errors_AreOpenAIShaped_WithTheRightStatus_AndARequestId()
     {
         using var anonymous = new HttpClient { BaseAddress = new Uri(_relay.BaseUrl + "/") };

@@ -5,6 +5,7 @@ using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Events;
 using Relay.Protocol.Json;
+using Relay.Protocol.OpenAI;
 using Relay.Protocol.Translation;
 using Relay.Upstreams;
 
@@ -16,9 +17,15 @@ namespace Relay.Doors;
 /// <c>chat.completion.chunk</c>s ending with <c>[DONE]</c>.
 /// </summary>
 /// <param name="request">What the client's request asked of the answer; null until the body is read.</param>
-internal sealed class ChatDoor(ChatDoorRequest? request) : IFrontDoor
+internal sealed class ChatDoor(ChatDoorRequest? request, ReadOnlyMemory<byte> clientBody = default) : IFrontDoor
 {
     public static readonly ChatDoor Instance = new(null);
+
+    /// <summary>What the client's request asked of the answer; null until the body is read.</summary>
+    public ChatDoorRequest? Request => request;
+
+    /// <summary>The client's own Chat Completions body, which a provider of the same protocol gets as it is.</summary>
+    public ReadOnlyMemory<byte> ClientBody => clientBody;
 
     public WireProtocol Protocol => WireProtocol.ChatCompletions;
 
@@ -32,7 +39,7 @@ internal sealed class ChatDoor(ChatDoorRequest? request) : IFrontDoor
             var read = ChatToMessagesTranslator.Write(body, output);
             messagesBody = output.WrittenMemory;
             error = null;
-            return new ChatDoor(read);
+            return new ChatDoor(read, body);
         }
         catch (TranslationException ex)
         {
@@ -67,13 +74,39 @@ internal sealed class ChatDoor(ChatDoorRequest? request) : IFrontDoor
         await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
     }
 
-    /// <summary>An Anthropic provider's error, said in OpenAI's shape with the provider's status and wording.</summary>
-    public Task WriteHeldAsync(HttpContext context, HeldResponse held, string provider)
+    /// <summary>A provider's error: an OpenAI-shaped one (a provider of this protocol) goes out as received, headers
+    /// included; an Anthropic one is said in OpenAI's shape with the provider's status and wording.</summary>
+    public async Task WriteHeldAsync(HttpContext context, HeldResponse held, string provider)
     {
-        var error = AnthropicObjectSummary.TryRead(held.Body, out var summary) && summary.Kind == AnthropicObjectKind.Error
+        var anthropicShaped = AnthropicObjectSummary.TryRead(held.Body, out var summary) && summary.Kind == AnthropicObjectKind.Error;
+        if (!anthropicShaped && ChatErrorReader.TryRead(held.Body, out _) && !RetryAdvice.IsTooLong(held.RetryAfter))
+        {
+            var response = context.Response;
+            response.StatusCode = held.Status;
+            foreach (var (name, values) in held.Headers)
+            {
+                if (!name.Equals("content-length", StringComparison.OrdinalIgnoreCase) && !name.Equals("retry-after", StringComparison.OrdinalIgnoreCase))
+                {
+                    response.Headers[name] = values;
+                }
+            }
+
+            if (held.RetryAfter is { } wait)
+            {
+                response.Headers.RetryAfter = RetryAdvice.Seconds(wait);
+            }
+
+            response.ContentLength = held.Body.Length;
+            await response.Body.WriteAsync(held.Body, context.RequestAborted);
+            return;
+        }
+
+        var error = anthropicShaped
             ? new RelayError(held.Status, summary.ErrorType ?? ErrorTypes.ForStatus(held.Status), summary.ErrorMessage ?? $"Provider '{provider}' answered {held.Status}.", held.Retryable)
-            : new RelayError(held.Status, ErrorTypes.ForStatus(held.Status), $"Provider '{provider}' answered {held.Status}.", held.Retryable);
-        return WriteErrorAsync(context, RetryAdvice.ForClient(error with { RetryAfter = held.RetryAfter }, provider));
+            : ChatErrorReader.TryRead(held.Body, out var chatError)
+                ? new RelayError(held.Status, ErrorTypes.ForStatus(held.Status), chatError.Message, held.Retryable)
+                : new RelayError(held.Status, ErrorTypes.ForStatus(held.Status), $"Provider '{provider}' answered {held.Status}.", held.Retryable);
+        await WriteErrorAsync(context, RetryAdvice.ForClient(error with { RetryAfter = held.RetryAfter }, provider));
     }
 
     public void BeginEventStream(HttpResponse response)

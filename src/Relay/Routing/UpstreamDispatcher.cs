@@ -243,6 +243,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
             Corrections = corrections,
             AnswerBegan = routeHealth is null ? null : routeHealth.AnswerBegan,
             UsageSoFar = usage => call.Progress.Usage = usage,
+            MaxTokensCap = info.MaxTokens > 0 ? cap : null,
         };
         call.Progress.Route = route;
         if (route.PassesModelThrough && maxTokensToken.Length == 0)
@@ -267,6 +268,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
             Corrections = corrections,
             AnswerBegan = request.AnswerBegan,
             UsageSoFar = request.UsageSoFar,
+            MaxTokensCap = request.MaxTokensCap,
         }, call.CancellationToken);
     }
 

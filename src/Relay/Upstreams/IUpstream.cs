@@ -65,6 +65,10 @@ internal sealed class UpstreamRequest
     /// <summary>Told the tokens seen so far when the call is cancelled part-way (the client left, Relay is stopping),
     /// so the usage record keeps them.</summary>
     public Action<TokenUsage>? UsageSoFar { get; init; }
+
+    /// <summary>The output limit <see cref="Body"/> carries instead of the client's (configured or learned), if any:
+    /// for a pass-through of the client's own body, which must get the same limit.</summary>
+    public long? MaxTokensCap { get; init; }
 }
 
 /// <summary>The provider refused the request as invalid (400/422) before anything reached the client: its words,

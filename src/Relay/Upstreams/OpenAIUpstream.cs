@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Relay.Configuration;
+using Relay.Doors;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Corrections;
@@ -35,6 +36,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
 
     private readonly UpstreamTransport _transport;
     private readonly Uri _chatUri;
+    private readonly ChatPassThrough _passThrough;
     private readonly ProviderCredentials _credentials;
     private readonly OpenAIModelOptions _models;
     private readonly string _baseUrl;
@@ -47,6 +49,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         _transport = new UpstreamTransport(name, config, _credentials, time, logger);
         _models = new OpenAIModelOptions(config);
         _chatUri = ChatCompletionsUri(config.BaseUrl!);
+        _passThrough = new ChatPassThrough(_transport, _chatUri, name);
         TokenEstimator.LoadInBackground();
     }
 
@@ -77,6 +80,11 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         if (request.Endpoint == MessagesEndpointKind.CountTokens)
         {
             return await CountTokensAsync(request, cancellationToken);
+        }
+
+        if (request.Door is ChatDoor { Request: not null } chatClient)
+        {
+            return await _passThrough.SendAsync(request, chatClient, cancellationToken);
         }
 
         var quirks = _models.For(request.Target.UpstreamModel, request.Corrections);

@@ -47,6 +47,19 @@ public sealed class ProviderCorrectionsTests
     }
 
     [Fact]
+    public void TopLevelProperties_Rewrite_ReplacesInPlace_AddsAtTheEnd_Removes_AndKeepsTheRest()
+    {
+        const string json = """{ "model" : "client-name", "messages":[{"role":"user","content":"a \u00e9"}],"store":true,"stream":true}""";
+        var output = new ArrayBufferWriter<byte>();
+
+        TopLevelProperties.Rewrite(Encoding.UTF8.GetBytes(json), new HashSet<string> { "store" },
+            new Dictionary<string, byte[]> { ["model"] = "\"upstream-name\""u8.ToArray(), ["stream_options"] = """{"include_usage":true}"""u8.ToArray() }, output);
+
+        Assert.Equal("""{"model" : "upstream-name","messages":[{"role":"user","content":"a \u00e9"}],"stream":true,"stream_options":{"include_usage":true}}""",
+            Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    [Fact]
     public void TopLevelProperties_WritesNothingWhenNoneIsPresent() =>
         Assert.False(TopLevelProperties.TryRemove("""{"model":"m"}"""u8, new HashSet<string> { "user" }, new ArrayBufferWriter<byte>()));
 }

@@ -281,6 +281,29 @@ public sealed class ResponsesUpstreamTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ChatCompletionsDoor_GetsTheAnswerAsChatChunks()
+    {
+        _upstream.Handler = (ctx, _) => Stream(ctx,
+            [Created(), .. Text("msg_5", "Hello", " there"), .. FunctionCall("fc_5", "call_5", "Bash", """{"command":"ls"}"""), Completed(input: 120, cached: 100, output: 9)]);
+
+        using var response = await _relay.Client.PostAsync("v1/chat/completions", JsonBody.Of("""
+            {"model":"claude-sonnet-4-6","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Hi"}],
+             "tools":[{"type":"function","function":{"name":"Bash","parameters":{"type":"object","properties":{"command":{"type":"string"}}}}}]}
+            """), Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var chunks = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(f => f["data: ".Length..]).Where(d => d != "[DONE]").Select(d => JsonNode.Parse(d)!).ToArray();
+        var deltas = chunks.Select(c => c["choices"]?.AsArray().FirstOrDefault()?["delta"]).Where(d => d is not null).ToArray();
+        Assert.Equal("Hello there", string.Concat(deltas.Select(d => (string?)d!["content"])));
+        Assert.Equal("""{"command":"ls"}""", string.Concat(deltas.SelectMany(d => d!["tool_calls"]?.AsArray() ?? []).Select(t => (string?)t!["function"]!["arguments"])));
+        Assert.Equal("tool_calls", chunks.Select(c => (string?)c["choices"]?.AsArray().FirstOrDefault()?["finish_reason"]).Last(f => f is not null));
+        Assert.Equal(120, (int)chunks[^1]["usage"]!["prompt_tokens"]!);
+        Assert.EndsWith("data: [DONE]\n\n", text, StringComparison.Ordinal);
+        Assert.Equal("/v1/responses", _upstream.LastRequest.PathAndQuery);
+    }
+
+    [Fact]
     public async Task CountTokens_IsALocalEstimate()
     {
         using var response = await _relay.Client.PostAsync("v1/messages/count_tokens", JsonBody.Of("""

@@ -7,7 +7,6 @@ using Relay.Configuration;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Corrections;
-using Relay.Protocol.Json;
 using Relay.Protocol.OpenAI;
 using Relay.Protocol.Text;
 using Relay.Protocol.Translation;

@@ -22,7 +22,9 @@ public static class MessagesToResponsesRequest
 {
     private static readonly IReadOnlySet<string> NoDroppedKeywords = new HashSet<string>();
 
-    public static ChatRequestResult Write(ReadOnlyMemory<byte> anthropicBody, string upstreamModel, IBufferWriter<byte> output)
+    /// <param name="droppedSchemaKeywords">JSON Schema keywords to leave out of tool parameters (the provider refused them).</param>
+    public static ChatRequestResult Write(ReadOnlyMemory<byte> anthropicBody, string upstreamModel, IBufferWriter<byte> output,
+        IReadOnlySet<string>? droppedSchemaKeywords = null)
     {
         JsonDocument document;
         try
@@ -42,7 +44,7 @@ public static class MessagesToResponsesRequest
                 throw new TranslationException("The request body must be a JSON object.");
             }
 
-            var state = new RequestState(root);
+            var state = new RequestState(root, droppedSchemaKeywords ?? NoDroppedKeywords);
             using var writer = new Utf8JsonWriter(output, ProtocolJson.WriterOptions);
             var maxTokens = state.Write(writer, upstreamModel);
             writer.Flush();
@@ -54,11 +56,13 @@ public static class MessagesToResponsesRequest
     {
         private readonly JsonElement _root;
         private readonly JsonElement _messages;
+        private readonly IReadOnlySet<string> _droppedSchemaKeywords;
         private readonly Dictionary<string, string> _toUpstreamName = new(StringComparer.Ordinal);
 
-        public RequestState(JsonElement root)
+        public RequestState(JsonElement root, IReadOnlySet<string> droppedSchemaKeywords)
         {
             _root = root;
+            _droppedSchemaKeywords = droppedSchemaKeywords;
             Stream = root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
             _messages = root.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array
                 ? messages
@@ -565,7 +569,7 @@ public static class MessagesToResponsesRequest
                 w.WritePropertyName("parameters"u8);
                 if (tool.TryGetProperty("input_schema", out var schema) && schema.ValueKind == JsonValueKind.Object)
                 {
-                    new SchemaWriter(schema, SchemaDialect.Standard, NoDroppedKeywords).Write(w, schema);
+                    new SchemaWriter(schema, SchemaDialect.Standard, _droppedSchemaKeywords).Write(w, schema);
                 }
                 else
                 {

@@ -5,7 +5,7 @@ namespace Relay.Configuration;
 /// <summary>Checks a parsed config and names the first problem by its key.</summary>
 internal static class ConfigValidator
 {
-    public static readonly string[] ProviderTypes = ["anthropic", "openai", "mock"];
+    public static readonly string[] ProviderTypes = ["anthropic", "openai", "openai-responses", "mock"];
     public static readonly string[] Families = ["opus", "sonnet", "haiku", "fable", "mythos"];
     public static readonly string[] AuthSchemes = ["x-api-key", "bearer"];
 
@@ -251,6 +251,11 @@ internal static class ConfigValidator
         }
         else
         {
+            if (provider.Type == "openai-responses")
+            {
+                ValidateOpenAIBase(key, provider, "/responses", "https://api.openai.com/v1", fail);
+            }
+
             if (provider.Preset is not null)
             {
                 fail($"{key}.preset", $"applies only to \"type\": \"openai\" providers (this one is '{provider.Type}').");
@@ -310,19 +315,7 @@ internal static class ConfigValidator
 
     private static void ValidateOpenAI(string key, ProviderConfig provider, Action<string, string> fail)
     {
-        if (string.IsNullOrWhiteSpace(provider.BaseUrl))
-        {
-            fail($"{key}.baseUrl", "is required for an openai provider: the OpenAI-style base URL Relay appends /chat/completions to, such as \"https://openrouter.ai/api/v1\".");
-        }
-        else if (!Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-        {
-            fail($"{key}.baseUrl", $"'{provider.BaseUrl}' is not an http:// or https:// URL.");
-        }
-
-        if (string.Equals(provider.ApiKey, RelayDefaults.PassthroughKey, StringComparison.Ordinal))
-        {
-            fail($"{key}.apiKey", "\"passthrough\" is only for anthropic providers: a client's Anthropic key means nothing to an OpenAI-compatible server.");
-        }
+        ValidateOpenAIBase(key, provider, "/chat/completions", "https://openrouter.ai/api/v1", fail);
 
         if (provider.Preset is not null && !ChatPresets.Names.Contains(provider.Preset))
         {
@@ -341,6 +334,24 @@ internal static class ConfigValidator
             {
                 fail($"{key}.models.{model}.maxTokens", "must be a positive number of tokens, such as 8192.");
             }
+        }
+    }
+
+    /// <summary>What both OpenAI-style kinds need: an http(s) base URL (the path is appended to it) and a key of their own.</summary>
+    private static void ValidateOpenAIBase(string key, ProviderConfig provider, string appended, string example, Action<string, string> fail)
+    {
+        if (string.IsNullOrWhiteSpace(provider.BaseUrl))
+        {
+            fail($"{key}.baseUrl", $"is required for an {provider.Type} provider: the OpenAI-style base URL Relay appends {appended} to, such as \"{example}\".");
+        }
+        else if (!Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            fail($"{key}.baseUrl", $"'{provider.BaseUrl}' is not an http:// or https:// URL.");
+        }
+
+        if (string.Equals(provider.ApiKey, RelayDefaults.PassthroughKey, StringComparison.Ordinal))
+        {
+            fail($"{key}.apiKey", "\"passthrough\" is only for anthropic providers: a client's Anthropic key means nothing to an OpenAI-compatible server.");
         }
     }
 }

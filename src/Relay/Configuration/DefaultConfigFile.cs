@@ -18,7 +18,8 @@ internal static class DefaultConfigFile
           "database": "relay.db",
 
           // Upstream providers. Types: "anthropic" (an Anthropic-compatible endpoint, forwarded faithfully),
-          // "openai" (a Chat Completions endpoint, translated; "preset" names its family) and
+          // "openai" (a Chat Completions endpoint, translated; "preset" names its family),
+          // "openai-responses" (OpenAI's Responses API, translated; for models such as gpt-5.x-codex) and
           // "mock" (built in, answers offline; good for checking a setup).
           "providers": {
             "demo": { "type": "mock" }
@@ -31,6 +32,7 @@ internal static class DefaultConfigFile
             // "minimax":   { "type": "anthropic", "baseUrl": "https://api.minimaxi.com/anthropic", "apiKey": "${MINIMAX_API_KEY}" },
             // "openrouter": { "type": "openai", "preset": "openrouter", "baseUrl": "https://openrouter.ai/api/v1", "apiKey": "${OPENROUTER_API_KEY}" },
             // "ollama":     { "type": "openai", "preset": "ollama", "baseUrl": "http://127.0.0.1:11434/v1" },
+            // "codex":      { "type": "openai-responses", "baseUrl": "https://api.openai.com/v1", "apiKey": "${OPENAI_API_KEY}" },
             // A plain-HTTP gateway that already has its own keys: forward each client's key as it came.
             // "mybridge":  { "type": "anthropic", "baseUrl": "http://gateway.example:3000", "apiKey": "passthrough" }
           },

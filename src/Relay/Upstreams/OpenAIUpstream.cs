@@ -8,7 +8,6 @@ using Relay.Doors;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Corrections;
-using Relay.Protocol.Json;
 using Relay.Protocol.OpenAI;
 using Relay.Protocol.Text;
 using Relay.Protocol.Translation;
@@ -32,7 +31,6 @@ namespace Relay.Upstreams;
 internal sealed class OpenAIUpstream : IUpstream, IDisposable
 {
     private const int MaxResponseBody = 64 * 1024 * 1024;
-    private const int MaxErrorBody = 64 * 1024;
 
     private readonly UpstreamTransport _transport;
     private readonly Uri _chatUri;
@@ -79,7 +77,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
     {
         if (request.Endpoint == MessagesEndpointKind.CountTokens)
         {
-            return await CountTokensAsync(request, cancellationToken);
+            return await TranslatedAnswers.CountTokensAsync(request, cancellationToken);
         }
 
         if (request.Door is ChatDoor { Request: not null } chatClient)
@@ -99,19 +97,10 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             return UpstreamResult.NotSent(RelayError.InvalidRequest(ex.Message));
         }
 
-        var upstreamBody = body.WrittenMemory;
-        if (request.Corrections.DroppedParameters.Count > 0)
-        {
-            // Parameters this provider refused before; the rest of the translated request is kept byte for byte.
-            var filtered = new ArrayBufferWriter<byte>(body.WrittenCount);
-            if (TopLevelProperties.TryRemove(body.WrittenSpan, request.Corrections.DroppedParameters, filtered))
-            {
-                upstreamBody = filtered.WrittenMemory;
-            }
-        }
+        var upstreamBody = TranslatedAnswers.WithoutDroppedParameters(body, request.Corrections);
 
         // message_start carries Relay's input estimate, counted while the provider works on its answer.
-        var estimate = translated.Stream ? EstimateInputAsync(request) : null;
+        var estimate = translated.Stream ? TranslatedAnswers.EstimateInputAsync(request) : null;
         var context = new TranslationContext(request.Info.Model, translated.ToolNames);
         using var message = BuildRequest(upstreamBody, translated.Stream);
         var (exchange, failure) = await _transport.SendAsync(message, request.Context.TraceIdentifier, request.Target.TimeoutSeconds, cancellationToken);
@@ -124,7 +113,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         {
             if (exchange.Status is < 200 or >= 300)
             {
-                return await ErrorAsync(request, exchange, cancellationToken) with { HeadersMs = exchange.HeadersMs };
+                return await TranslatedAnswers.ErrorAsync(_transport, request, exchange, cancellationToken) with { HeadersMs = exchange.HeadersMs };
             }
 
             if (translated.Stream)
@@ -132,12 +121,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
                 request.AnswerBegan?.Invoke();
                 // From here the pump watches for silence itself; only the total timeout stays armed.
                 exchange.StopIdleTimer();
-                if (estimate is not null)
-                {
-                    // message_start never waits for the count (a few ms per 15 KB): a provider that answered sooner
-                    // gets the inspector's rough estimate instead.
-                    context = context with { EstimatedInputTokens = estimate.IsCompletedSuccessfully ? estimate.Result : request.Info.EstimatedInputTokens };
-                }
+                context = context with { EstimatedInputTokens = TranslatedAnswers.InputEstimate(request, estimate) };
 
                 return await StreamAsync(request, exchange, context, cancellationToken) with { HeadersMs = exchange.HeadersMs };
             }
@@ -153,28 +137,6 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(stream ? "text/event-stream" : "application/json"));
         _credentials.AddTo(message);
         return message;
-    }
-
-    /// <summary>An HTTP error from the provider, before anything was sent: an Anthropic error the handler writes.</summary>
-    private async Task<UpstreamResult> ErrorAsync(UpstreamRequest request, UpstreamExchange exchange, CancellationToken cancellationToken)
-    {
-        var status = exchange.Status;
-        var bytes = await exchange.ReadCappedAsync(MaxErrorBody, cancellationToken);
-
-        var info = ChatErrorReader.TryRead(bytes, out var parsed)
-            ? parsed
-            : new ChatErrorInfo(bytes.Length == 0 ? $"HTTP {status}" : $"HTTP {status}: {System.Text.Encoding.UTF8.GetString(bytes.AsSpan(0, Math.Min(bytes.Length, 300)))}", null, null);
-        var (mappedStatus, type) = ChatErrorMapper.ForStatus(status, info);
-        // Clients back off by retry-after (Claude Code waited exactly that on a 429 in the capture); it goes out
-        // with the error only if no other route answers instead.
-        var retryAfter = exchange.RetryAfter;
-
-        _transport.LogFailure(request.Context.TraceIdentifier, $"HTTP {status}: {ClientText.Shorten(info.Message)}");
-        var retryable = RetryAfter.IsRetryableStatus(mappedStatus);
-        return UpstreamResult.NotSent(new RelayError(mappedStatus, type, ChatErrorMapper.Describe(Name, info), retryable) { RetryAfter = retryAfter }) with
-        {
-            Refusal = ProviderRejectionReader.IsRefusalStatus(status) ? new UpstreamRefusal(status, info) : null,
-        };
     }
 
     private async Task<UpstreamResult> StreamAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
@@ -289,62 +251,8 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             return UpstreamResult.NotSent(new RelayError(502, result.ErrorType!, result.ErrorMessage ?? $"Provider '{Name}' answered an error.", true));
         }
 
-        request.AnswerBegan?.Invoke();
-        var response = request.Context.Response;
-        response.StatusCode = 200;
-        response.ContentType = request.Door.MessageContentType;
-        response.ContentLength = output.WrittenCount;
-        await response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
-        request.Timing.MarkFirstByte();
+        await TranslatedAnswers.WriteMessageAsync(request, output, cancellationToken);
         return new UpstreamResult(200, result.Usage, null, null, null, false, null);
-    }
-
-    /// <summary>The input estimate for <c>message_start</c>: the count_tokens one, or the inspector's rough one when the
-    /// body cannot be counted.</summary>
-    /// <remarks>The body is a pooled buffer reused once the attempt returns, so the count runs on its own pooled copy
-    /// and nothing (a quick error, a fallback to the next route) waits for it.</remarks>
-    private static Task<long> EstimateInputAsync(UpstreamRequest request)
-    {
-        var length = request.Body.Length;
-        var copy = ArrayPool<byte>.Shared.Rent(length);
-        request.Body.Span.CopyTo(copy);
-        var rough = request.Info.EstimatedInputTokens;
-        return Task.Run(() =>
-        {
-            try
-            {
-                return TokenEstimator.Estimate(copy.AsMemory(0, length));
-            }
-            catch (JsonException)
-            {
-                return rough;
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(copy);
-            }
-        });
-    }
-
-    /// <summary>The local estimate: these providers have no count_tokens endpoint. Not recorded as usage.</summary>
-    private static async Task<UpstreamResult> CountTokensAsync(UpstreamRequest request, CancellationToken cancellationToken)
-    {
-        long tokens;
-        try
-        {
-            tokens = TokenEstimator.Estimate(request.Body);
-        }
-        catch (JsonException ex)
-        {
-            return UpstreamResult.NotSent(RelayError.InvalidRequest($"The request body is not valid JSON: {ex.Message}"));
-        }
-
-        var response = request.Context.Response;
-        response.StatusCode = 200;
-        response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(response.Body, new CountTokensResult { InputTokens = tokens }, ProtocolJson.Context.CountTokensResult, cancellationToken);
-        request.Timing.MarkFirstByte();
-        return new UpstreamResult(200, default, null, null, null, false, null);
     }
 
     private void LogRepairs(UpstreamRequest request, int repaired, int invalid)

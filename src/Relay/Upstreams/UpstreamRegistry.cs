@@ -17,6 +17,7 @@ internal sealed class UpstreamRegistry : IDisposable
             {
                 "anthropic" => new AnthropicUpstream(name, provider, time, logger, isBridge: config.BridgeProvider == name),
                 "openai" => new OpenAIUpstream(name, provider, time, logger),
+                "openai-responses" => new ResponsesUpstream(name, provider, time, logger),
                 "mock" => new MockUpstream(name, provider),
                 _ => throw new InvalidOperationException($"Provider type '{provider.Type}' has no implementation."),
             };

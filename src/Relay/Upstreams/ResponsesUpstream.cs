@@ -1,0 +1,253 @@
+using System.Buffers;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Relay.Configuration;
+using Relay.Errors;
+using Relay.Protocol.Anthropic;
+using Relay.Protocol.Corrections;
+using Relay.Protocol.OpenAI;
+using Relay.Protocol.Text;
+using Relay.Protocol.Translation;
+
+namespace Relay.Upstreams;
+
+/// <summary>
+/// Serves Anthropic Messages requests from a provider whose models only speak OpenAI's Responses API (the
+/// gpt-5.x-codex class): <c>POST {baseUrl}/responses</c> with the whole conversation and <c>store: false</c>, and the
+/// answer, streamed or not, read back as message events for the client's door.
+/// </summary>
+/// <remarks>
+/// Errors before the provider's first byte are ordinary HTTP errors in the client's protocol, refusals (400/422) among
+/// them so learned corrections apply; once a stream has begun, failures (<c>response.failed</c>, a cut before
+/// <c>response.completed</c>, silence) become an error event. Usage is the provider's, from <c>response.completed</c>;
+/// <c>count_tokens</c> is a local estimate.
+/// </remarks>
+internal sealed class ResponsesUpstream : IUpstream, IDisposable
+{
+    private const int MaxResponseBody = 64 * 1024 * 1024;
+
+    private readonly UpstreamTransport _transport;
+    private readonly Uri _responsesUri;
+    private readonly ProviderCredentials _credentials;
+    private readonly string _baseUrl;
+
+    public ResponsesUpstream(string name, ProviderConfig config, TimeProvider time, ILogger logger)
+    {
+        Name = name;
+        _baseUrl = config.BaseUrl!.TrimEnd('/');
+        _credentials = new ProviderCredentials(config, config.ApiKey, bearerByDefault: true);
+        _transport = new UpstreamTransport(name, config, _credentials, time, logger);
+        _responsesUri = ResponsesUri(config.BaseUrl!);
+        TokenEstimator.LoadInBackground();
+    }
+
+    public string Name { get; }
+
+    public bool ForwardsClientCredentials => false;
+
+    /// <summary>Probes <c>{baseUrl}/models</c> by default (the path is appended to the OpenAI-style base URL).</summary>
+    public Task<string?> ProbeAsync(string? path, CancellationToken cancellationToken) =>
+        _transport.ProbeAsync(_baseUrl + (path ?? "/models"), null, cancellationToken);
+
+    /// <summary>count_tokens is a local estimate: the Responses API has no such endpoint Relay could translate to.</summary>
+    public bool AnswersLocally(MessagesEndpointKind endpoint) => endpoint == MessagesEndpointKind.CountTokens;
+
+    /// <summary>Output limits arrive already applied to the body and become <c>max_output_tokens</c>; refused parameters
+    /// and schema keywords are left out. <c>max_completion_tokens</c> is a Chat Completions matter.</summary>
+    public bool CanApply(CorrectionKind kind) => kind != CorrectionKind.UseMaxCompletionTokens;
+
+    public int? ConfiguredMaxTokens(string upstreamModel) => null;
+
+    /// <summary>The base URL is the OpenAI-style one, <c>/v1</c> included; <c>/responses</c> is appended unless present.</summary>
+    public static Uri ResponsesUri(string baseUrl)
+    {
+        var root = baseUrl.TrimEnd('/');
+        return new Uri(root.EndsWith("/responses", StringComparison.OrdinalIgnoreCase) ? root : root + "/responses");
+    }
+
+    public async Task<UpstreamResult> SendAsync(UpstreamRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Endpoint == MessagesEndpointKind.CountTokens)
+        {
+            return await TranslatedAnswers.CountTokensAsync(request, cancellationToken);
+        }
+
+        var body = new ArrayBufferWriter<byte>(request.Body.Length + 1024);
+        ChatRequestResult translated;
+        try
+        {
+            translated = MessagesToResponsesRequest.Write(request.Body, request.Target.UpstreamModel, body, request.Corrections.DroppedSchemaKeywords);
+        }
+        catch (TranslationException ex)
+        {
+            return UpstreamResult.NotSent(RelayError.InvalidRequest(ex.Message));
+        }
+
+        var upstreamBody = TranslatedAnswers.WithoutDroppedParameters(body, request.Corrections);
+
+        // message_start carries Relay's input estimate, counted while the provider works on its answer.
+        var estimate = translated.Stream ? TranslatedAnswers.EstimateInputAsync(request) : null;
+        var context = new TranslationContext(request.Info.Model, translated.ToolNames);
+        using var message = BuildRequest(upstreamBody, translated.Stream);
+        var (exchange, failure) = await _transport.SendAsync(message, request.Context.TraceIdentifier, request.Target.TimeoutSeconds, cancellationToken);
+        if (exchange is null)
+        {
+            return failure;
+        }
+
+        using (exchange)
+        {
+            if (exchange.Status is < 200 or >= 300)
+            {
+                return await TranslatedAnswers.ErrorAsync(_transport, request, exchange, cancellationToken) with { HeadersMs = exchange.HeadersMs };
+            }
+
+            if (translated.Stream)
+            {
+                request.AnswerBegan?.Invoke();
+                // From here the pump watches for silence itself; only the total timeout stays armed.
+                exchange.StopIdleTimer();
+                context = context with { EstimatedInputTokens = TranslatedAnswers.InputEstimate(request, estimate) };
+                return await StreamAsync(request, exchange, context, cancellationToken) with { HeadersMs = exchange.HeadersMs };
+            }
+
+            return await MessageAsync(request, exchange, context, cancellationToken) with { HeadersMs = exchange.HeadersMs };
+        }
+    }
+
+    private HttpRequestMessage BuildRequest(ReadOnlyMemory<byte> body, bool stream)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Post, _responsesUri) { Content = new ReadOnlyMemoryContent(body) };
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(stream ? "text/event-stream" : "application/json"));
+        _credentials.AddTo(message);
+        return message;
+    }
+
+    private async Task<UpstreamResult> StreamAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
+        CancellationToken cancellationToken)
+    {
+        var isStream = exchange.IsEventStream;
+        var response = request.Context.Response;
+        request.Door.BeginEventStream(response);
+        var output = new ArrayBufferWriter<byte>(4096);
+        var events = request.Door.CreateEventWriter(output);
+        using var disposeEvents = events as IDisposable;
+        var translator = new ResponsesStreamTranslator(events, context);
+        var body = await exchange.BodyAsync(cancellationToken);
+        try
+        {
+            if (isStream)
+            {
+                await ChatStreamPump.RunAsync(body, response.Body, translator, output, new ChatStreamTiming(_transport.PingInterval, _transport.IdleTimeout),
+                    request.Timing.MarkFirstByte, exchange.TotalToken);
+            }
+            else
+            {
+                // The provider ignored stream:true and answered one response object.
+                await WriteJsonAsStreamAsync(request, exchange, translator, output, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            request.UsageSoFar?.Invoke(translator.Usage);
+            throw;
+        }
+
+        if (translator.Failed)
+        {
+            _transport.LogBroken(request.Context.TraceIdentifier, ClientText.Shorten(translator.ErrorMessage ?? "error"));
+        }
+
+        LogRepairs(request, translator.RepairedToolCalls, translator.InvalidToolCalls);
+        return new UpstreamResult(200, translator.Usage, translator.ErrorType, null, null, translator.Failed, null);
+    }
+
+    private async Task WriteJsonAsStreamAsync(UpstreamRequest request, UpstreamExchange exchange, ResponsesStreamTranslator translator,
+        ArrayBufferWriter<byte> output, CancellationToken cancellationToken)
+    {
+        translator.Start();
+        try
+        {
+            var answer = await ReadResponseAsync(exchange, cancellationToken);
+            if (answer is null)
+            {
+                translator.Fail(ErrorTypes.Api, $"Provider '{Name}' answered an empty body.");
+            }
+            else
+            {
+                translator.OnResponse(answer);
+            }
+        }
+        catch (JsonException ex)
+        {
+            translator.Fail(ErrorTypes.Api, $"Provider '{Name}' answered something that is not a response object: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            translator.Fail(ErrorTypes.Api, $"Provider '{Name}' broke off the answer: {ex.Message}");
+        }
+
+        await request.Context.Response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
+        request.Timing.MarkFirstByte();
+    }
+
+    private async Task<UpstreamResult> MessageAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
+        CancellationToken cancellationToken)
+    {
+        ResponseObject? answer;
+        try
+        {
+            answer = await ReadResponseAsync(exchange, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return UpstreamResult.NotSent(new RelayError(502, ErrorTypes.Api, $"Provider '{Name}' answered something that is not a response object: {ex.Message}", true));
+        }
+        catch (IOException ex)
+        {
+            _transport.LogFailure(request.Context.TraceIdentifier, ex.Message);
+            return UpstreamResult.NotSent(RelayError.Unreachable(Name, ex.Message));
+        }
+
+        if (answer is null)
+        {
+            return UpstreamResult.NotSent(new RelayError(502, ErrorTypes.Api, $"Provider '{Name}' answered an empty body.", true));
+        }
+
+        // The same translation as a stream's, into the door's whole-answer writer; nothing is sent if it failed.
+        var output = new ArrayBufferWriter<byte>(4096);
+        var writer = request.Door.CreateMessageWriter(output);
+        var translator = new ResponsesStreamTranslator(writer, context);
+        using (writer as IDisposable)
+        {
+            translator.OnResponse(answer);
+        }
+
+        LogRepairs(request, translator.RepairedToolCalls, translator.InvalidToolCalls);
+        if (translator.Failed)
+        {
+            var status = translator.ErrorType == ErrorTypes.InvalidRequest ? 400 : 502;
+            return UpstreamResult.NotSent(new RelayError(status, translator.ErrorType!, translator.ErrorMessage ?? $"Provider '{Name}' answered an error.", status != 400));
+        }
+
+        await TranslatedAnswers.WriteMessageAsync(request, output, cancellationToken);
+        return new UpstreamResult(200, translator.Usage, null, null, null, false, null);
+    }
+
+    private static async Task<ResponseObject?> ReadResponseAsync(UpstreamExchange exchange, CancellationToken cancellationToken)
+    {
+        var bytes = await exchange.ReadWholeAsync(MaxResponseBody, cancellationToken);
+        return JsonSerializer.Deserialize(bytes, OpenAIJsonContext.Default.ResponseObject);
+    }
+
+    private void LogRepairs(UpstreamRequest request, int repaired, int invalid)
+    {
+        if (repaired + invalid > 0)
+        {
+            Log.ToolArgumentsRepaired(_transport.Logger, request.Context.TraceIdentifier, Name, request.Target.UpstreamModel, repaired, invalid);
+        }
+    }
+
+    public void Dispose() => _transport.Dispose();
+}

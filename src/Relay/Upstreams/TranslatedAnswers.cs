@@ -1,0 +1,119 @@
+using System.Buffers;
+using System.Text.Json;
+using Relay.Errors;
+using Relay.Protocol.Anthropic;
+using Relay.Protocol.Corrections;
+using Relay.Protocol.Json;
+using Relay.Protocol.OpenAI;
+using Relay.Protocol.Text;
+using Relay.Protocol.Translation;
+
+namespace Relay.Upstreams;
+
+/// <summary>What the OpenAI-style upstreams (<c>openai</c>, <c>openai-responses</c>) share around a translated answer:
+/// their error answers, the local token counts, and writing a whole translated message.</summary>
+internal static class TranslatedAnswers
+{
+    private const int MaxErrorBody = 64 * 1024;
+
+    /// <summary>An HTTP error from the provider, before anything was sent: an Anthropic error the handler writes.
+    /// Both OpenAI APIs answer errors as <c>{"error":{...}}</c>.</summary>
+    public static async Task<UpstreamResult> ErrorAsync(UpstreamTransport transport, UpstreamRequest request, UpstreamExchange exchange,
+        CancellationToken cancellationToken)
+    {
+        var status = exchange.Status;
+        var bytes = await exchange.ReadCappedAsync(MaxErrorBody, cancellationToken);
+
+        var info = ChatErrorReader.TryRead(bytes, out var parsed)
+            ? parsed
+            : new ChatErrorInfo(bytes.Length == 0 ? $"HTTP {status}" : $"HTTP {status}: {System.Text.Encoding.UTF8.GetString(bytes.AsSpan(0, Math.Min(bytes.Length, 300)))}", null, null);
+        var (mappedStatus, type) = ChatErrorMapper.ForStatus(status, info);
+        // Clients back off by retry-after (Claude Code waited exactly that on a 429 in the capture); it goes out
+        // with the error only if no other route answers instead.
+        var retryAfter = exchange.RetryAfter;
+
+        transport.LogFailure(request.Context.TraceIdentifier, $"HTTP {status}: {ClientText.Shorten(info.Message)}");
+        var retryable = RetryAfter.IsRetryableStatus(mappedStatus);
+        return UpstreamResult.NotSent(new RelayError(mappedStatus, type, ChatErrorMapper.Describe(transport.Provider, info), retryable) { RetryAfter = retryAfter }) with
+        {
+            Refusal = ProviderRejectionReader.IsRefusalStatus(status) ? new UpstreamRefusal(status, info) : null,
+        };
+    }
+
+    /// <summary>Writes a whole translated answer, already in the door's shape, as the 200 response.</summary>
+    public static async Task WriteMessageAsync(UpstreamRequest request, ArrayBufferWriter<byte> output, CancellationToken cancellationToken)
+    {
+        request.AnswerBegan?.Invoke();
+        var response = request.Context.Response;
+        response.StatusCode = 200;
+        response.ContentType = request.Door.MessageContentType;
+        response.ContentLength = output.WrittenCount;
+        await response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
+        request.Timing.MarkFirstByte();
+    }
+
+    /// <summary>The input estimate for <c>message_start</c>: the count_tokens one, or the inspector's rough one when the
+    /// body cannot be counted.</summary>
+    /// <remarks>The body is a pooled buffer reused once the attempt returns, so the count runs on its own pooled copy
+    /// and nothing (a quick error, a fallback to the next route) waits for it.</remarks>
+    public static Task<long> EstimateInputAsync(UpstreamRequest request)
+    {
+        var length = request.Body.Length;
+        var copy = ArrayPool<byte>.Shared.Rent(length);
+        request.Body.Span.CopyTo(copy);
+        var rough = request.Info.EstimatedInputTokens;
+        return Task.Run(() =>
+        {
+            try
+            {
+                return TokenEstimator.Estimate(copy.AsMemory(0, length));
+            }
+            catch (JsonException)
+            {
+                return rough;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        });
+    }
+
+    /// <summary>message_start never waits for the count (a few ms per 15 KB): a provider that answered sooner gets the
+    /// inspector's rough estimate instead.</summary>
+    public static long InputEstimate(UpstreamRequest request, Task<long>? estimate) =>
+        estimate is { IsCompletedSuccessfully: true } ? estimate.Result : request.Info.EstimatedInputTokens;
+
+    /// <summary>The local estimate for providers without a count_tokens endpoint. Not recorded as usage.</summary>
+    public static async Task<UpstreamResult> CountTokensAsync(UpstreamRequest request, CancellationToken cancellationToken)
+    {
+        long tokens;
+        try
+        {
+            tokens = TokenEstimator.Estimate(request.Body);
+        }
+        catch (JsonException ex)
+        {
+            return UpstreamResult.NotSent(RelayError.InvalidRequest($"The request body is not valid JSON: {ex.Message}"));
+        }
+
+        var response = request.Context.Response;
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(response.Body, new CountTokensResult { InputTokens = tokens }, ProtocolJson.Context.CountTokensResult, cancellationToken);
+        request.Timing.MarkFirstByte();
+        return new UpstreamResult(200, default, null, null, null, false, null);
+    }
+
+    /// <summary>Leaves out the top-level parameters the provider refused before; the rest is kept byte for byte.</summary>
+    public static ReadOnlyMemory<byte> WithoutDroppedParameters(ArrayBufferWriter<byte> body, ProviderCorrections corrections)
+    {
+        if (corrections.DroppedParameters.Count == 0)
+        {
+            return body.WrittenMemory;
+        }
+
+        var filtered = new ArrayBufferWriter<byte>(body.WrittenCount);
+        return TopLevelProperties.TryRemove(body.WrittenSpan, corrections.DroppedParameters, filtered) ? filtered.WrittenMemory : body.WrittenMemory;
+    }
+}

@@ -19,7 +19,9 @@ public static class Codex
             "node_modules", ".bin", "codex");
 
     /// <summary>Writes <c>config.toml</c> into <paramref name="codexHome"/>: Relay as the only model provider, and
-    /// nothing that would reach for the internet (update checks, analytics, feedback).</summary>
+    /// nothing that would reach for the internet: no update check, analytics or feedback, and none of the features that
+    /// sync plugins and apps (they resolve github.com and chatgpt.com at start; with them off, a traced run connects
+    /// only to 127.0.0.1).</summary>
     public static void WriteConfig(string codexHome, string relayBaseUrl, string model)
     {
         Directory.CreateDirectory(codexHome);
@@ -33,6 +35,13 @@ public static class Codex
             .AppendLine()
             .AppendLine("[feedback]")
             .AppendLine("enabled = false")
+            .AppendLine()
+            .AppendLine("[features]")
+            .AppendLine("plugins = false")
+            .AppendLine("remote_plugin = false")
+            .AppendLine("plugin_sharing = false")
+            .AppendLine("apps = false")
+            .AppendLine("tool_suggest = false")
             .AppendLine()
             .AppendLine("[model_providers.relay]")
             .AppendLine("name = \"Relay\"")

@@ -196,6 +196,34 @@ public sealed class ResponsesDoorTests : IAsyncLifetime
         Assert.Contains("ended before the answer was finished", (string?)failed["response"]!["error"]!["message"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AStreamStillOpenWhenRelayStops_EndsWithResponseFailed_SayingSo()
+    {
+        await using var upstream = await FakeUpstream.StartAsync();
+        upstream.Handler = async (ctx, _) =>
+        {
+            await Responses.Stream(ctx, Responses.StreamEvents(["begun ", "never finished"]).Take(4));
+            await Task.Delay(TimeSpan.FromSeconds(60), ctx.RequestAborted);
+        };
+        var config = RelayTestServer.DefaultConfig(upstream.BaseUrl);
+        config.ShutdownDrainSeconds = 1;
+        await using var relay = await RelayTestServer.StartAsync(config);
+        using var client = relay.CreateClient(relay.Key, bearer: true);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/responses") { Content = JsonBody.Of("""{"model":"claude-sonnet-4-6","stream":true,"input":"Hi"}""") };
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
+        while (await reader.ReadLineAsync(Ct) is { } line && !line.StartsWith("event: response.output_text.delta", StringComparison.Ordinal))
+        {
+        }
+
+        await relay.StopAsync();
+        var (name, failed) = Events(await reader.ReadToEndAsync(Ct))[^1];
+
+        Assert.Equal("response.failed", name);
+        Assert.Equal("server_is_overloaded", (string?)failed["response"]!["error"]!["code"]);
+        Assert.Contains("shutting down", (string?)failed["response"]!["error"]!["message"], StringComparison.Ordinal);
+    }
+
     /// <summary>An Anthropic stream with a text block, then a tool call whose input arrives in two pieces.</summary>
     internal static IReadOnlyList<string> TextThenToolUse(string text, string toolUseId, string tool, string inputJson)
     {

@@ -25,7 +25,7 @@ ensure_node_projects() {
     fi
   done
 }
-ensure_node_projects tests/claude-code tests/sdk-ts tests/sdk-js
+ensure_node_projects tests/claude-code tests/codex tests/sdk-ts tests/sdk-js
 
 log=$(mktemp -t relay-test.XXXXXX)
 cleanup() { rm -f "$log"; }

@@ -189,6 +189,29 @@ public sealed class ResponsesEvents : IMessageEvents, IDisposable
         WriteResponseEvent("response.failed"u8, "failed");
     }
 
+    /// <summary>A <c>response.failed</c> event that ends a stream whose writer is out of reach (the connection broke,
+    /// Relay is stopping): clients read its <c>response.error</c> and end the turn.</summary>
+    /// <param name="sequenceNumber">The event's <c>sequence_number</c>; the writer's count is not known here.</param>
+    public static byte[] FailedEvent(string type, string message, long sequenceNumber = 0)
+    {
+        var answer = new ResponsesAnswer(null, null);
+        answer.Start(TranslationContext.NewMessageId(), "", default);
+        answer.Failed = true;
+        answer.ErrorType = type;
+        answer.ErrorMessage = message;
+        var output = new ArrayBufferWriter<byte>(256);
+        using (var sse = new AnthropicSseWriter(output))
+        {
+            var w = sse.Begin("response.failed"u8);
+            w.WriteNumber("sequence_number"u8, sequenceNumber);
+            w.WritePropertyName("response"u8);
+            answer.WriteResponse(w, "failed");
+            sse.End();
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
     public void Dispose() => _sse.Dispose();
 
     /// <summary>Items are written between the start and the end; nothing follows the final event.</summary>

@@ -166,7 +166,7 @@ public static class ResponsesToMessagesRequest
         {
             if (_root.TryGetProperty(name, out var value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
             {
-                throw new TranslationException($"{name}: {message}");
+                throw new TranslationException($"{name}: {message}", name);
             }
         }
 

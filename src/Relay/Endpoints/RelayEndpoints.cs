@@ -3,7 +3,7 @@ using Relay.Protocol.Anthropic;
 
 namespace Relay.Endpoints;
 
-/// <summary>Maps Relay's front doors (Anthropic Messages, OpenAI Chat Completions) under the configured base path.</summary>
+/// <summary>Maps Relay's front doors (Anthropic Messages, OpenAI Chat Completions, OpenAI Responses) under the configured base path.</summary>
 internal static class RelayEndpoints
 {
     public static void MapRelayApi(this IEndpointRouteBuilder app, string basePath)
@@ -16,6 +16,8 @@ internal static class RelayEndpoints
             context.RequestServices.GetRequiredService<MessagesHandler>().HandleAsync(context, MessagesEndpointKind.CountTokens, AnthropicDoor.Instance));
         api.MapPost("/v1/chat/completions", context =>
             context.RequestServices.GetRequiredService<MessagesHandler>().HandleAsync(context, MessagesEndpointKind.Messages, ChatDoor.Instance));
+        api.MapPost("/v1/responses", context =>
+            context.RequestServices.GetRequiredService<MessagesHandler>().HandleAsync(context, MessagesEndpointKind.Messages, ResponsesDoor.Instance));
         api.MapGet("/v1/models", context => context.RequestServices.GetRequiredService<ModelsHandler>().ListAsync(context));
         api.MapGet("/v1/models/{id}", context => context.RequestServices.GetRequiredService<ModelsHandler>().GetAsync(context));
 

@@ -209,4 +209,19 @@ public sealed class ResponsesEventsTests
         Assert.Equal("""{"id":"resp_q","object":"response","created_at":1760000000,"status":"failed","error":{"code":"server_is_overloaded","message":"busy"},"incomplete_details":null,"model":"m","output":[],"usage":null}""",
             Encoding.UTF8.GetString(output.WrittenSpan));
     }
+
+    [Fact]
+    public void FailedEvent_EndsAStreamWithResponseFailed_CarryingTheCodeAndMessage()
+    {
+        var text = Encoding.UTF8.GetString(ResponsesEvents.FailedEvent(ErrorTypes.Overloaded, "Relay is shutting down."));
+
+        Assert.StartsWith("event: response.failed\ndata: ", text, StringComparison.Ordinal);
+        Assert.EndsWith("\n\n", text, StringComparison.Ordinal);
+        var data = JsonNode.Parse(text.Split('\n')[1]["data: ".Length..])!;
+        Assert.Equal("response.failed", (string?)data["type"]);
+        var response = data["response"]!;
+        Assert.Equal("failed", (string?)response["status"]);
+        Assert.StartsWith("resp_", (string?)response["id"], StringComparison.Ordinal);
+        Assert.Equal(("server_is_overloaded", "Relay is shutting down."), ((string?)response["error"]!["code"], (string?)response["error"]!["message"]));
+    }
 }

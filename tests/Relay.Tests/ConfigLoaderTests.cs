@@ -308,23 +308,23 @@ public sealed class ConfigLoaderTests : IDisposable
     [Fact]
     public void ShortAdminKey_InTheFileOrTheEnvironment_IsRefusedByTheSameRule()
     {
-        var inFile = LoadFails("""{ "adminKey": "abc" }""");
-        var inEnvironment = LoadFails("{}", Env(("RELAY_ADMIN_KEY", "abc")));
+        var inFile = LoadFails("""{ "adminKey": "shortkey" }""");
+        var inEnvironment = LoadFails("{}", Env(("RELAY_ADMIN_KEY", "shortkey")));
 
         const string rule = "must be at least 16 characters; it guards the admin endpoints.";
         Assert.EndsWith("key adminKey: " + rule, inFile.Message, StringComparison.Ordinal);
         Assert.EndsWith(rule, inEnvironment.Message, StringComparison.Ordinal);
         Assert.Contains("RELAY_ADMIN_KEY", inEnvironment.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("abc", inEnvironment.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("shortkey", inEnvironment.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void AdminKey_FromTheEnvironment_IsUsedOnlyWhenTheFileSetsNone()
     {
-        var fromFile = ConfigLoader.Load(Write("""{ "adminKey": "file-admin-key-0123456789" }"""), Env(("RELAY_ADMIN_KEY", "abc")));
+        var fromFile = ConfigLoader.Load(Write("""{ "adminKey": "file-admin-key-0123456789" }"""), Env(("RELAY_ADMIN_KEY", "shortkey")));
         var fromEnvironment = ConfigLoader.Load(Write("{}"), Env(("RELAY_ADMIN_KEY", "env-admin-key-0123456789")));
 
-        Assert.Equal("file-admin-key-0123456789", AdminKey.Resolve(fromFile, Env(("RELAY_ADMIN_KEY", "abc"))));
+        Assert.Equal("file-admin-key-0123456789", AdminKey.Resolve(fromFile, Env(("RELAY_ADMIN_KEY", "shortkey"))));
         Assert.Equal("env-admin-key-0123456789", AdminKey.Resolve(fromEnvironment, Env(("RELAY_ADMIN_KEY", "env-admin-key-0123456789"))));
     }
 

@@ -6,8 +6,9 @@ using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests;
 
-/// <summary>The official Anthropic TypeScript SDK consumes Relay's translated streams (text, tools, thinking) with its
-/// stream helpers and reports no error.</summary>
+/// <summary>The official TypeScript SDKs, unchanged: Anthropic's consumes Relay's translated streams (text, tools,
+/// thinking) with its stream helpers; OpenAI's uses the Chat Completions door (models, completions, streams, streamed
+/// parallel tool calls).</summary>
 public sealed class SdkJsTests : IAsyncLifetime
 {
     private FakeUpstream _upstream = null!;
@@ -46,6 +47,28 @@ public sealed class SdkJsTests : IAsyncLifetime
         {
             Assert.Contains($"ok {scenario}", text, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task OpenAITypeScriptSdk_UsesTheChatCompletionsDoor()
+    {
+        var directory = FindSdkDirectory();
+        if (!File.Exists(Path.Combine(directory, "node_modules", "openai", "package.json")))
+        {
+            var (code, output) = await RunAsync(directory, "npm", ["ci", "--no-audit", "--no-fund"], TimeSpan.FromMinutes(5));
+            Assert.True(code == 0, $"npm ci failed:\n{output}");
+        }
+
+        var (exit, text) = await RunAsync(directory, "node", ["openai-chat.mjs"], TimeSpan.FromMinutes(2));
+
+        Assert.True(exit == 0, text);
+        foreach (var scenario in new[] { "models", "completion", "streamed", "tools" })
+        {
+            Assert.Contains($"ok {scenario}", text, StringComparison.Ordinal);
+        }
+
+        var records = await _relay.WaitForUsageAsync(3); // the three completions; listing models is not a usage record
+        Assert.Equal(3, records.Count(r => r.Endpoint == "chat.completions" && r.Status == 200));
     }
 
     /// <summary>The fake provider: the scenario is the last user text's first word, answered in DeepSeek's shapes.</summary>

@@ -35,7 +35,6 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
     private readonly UpstreamTransport _transport;
     private readonly Uri _chatUri;
     private readonly ChatPassThrough _passThrough;
-    private readonly ProviderCredentials _credentials;
     private readonly OpenAIModelOptions _models;
     private readonly string _baseUrl;
 
@@ -43,8 +42,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
     {
         Name = name;
         _baseUrl = config.BaseUrl!.TrimEnd('/');
-        _credentials = new ProviderCredentials(config, config.ApiKey, bearerByDefault: true);
-        _transport = new UpstreamTransport(name, config, _credentials, time, logger);
+        _transport = new UpstreamTransport(name, config, new ProviderCredentials(config, config.ApiKey, bearerByDefault: true), time, logger);
         _models = new OpenAIModelOptions(config);
         _chatUri = ChatCompletionsUri(config.BaseUrl!);
         _passThrough = new ChatPassThrough(_transport, _chatUri, name);
@@ -86,57 +84,11 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         }
 
         var quirks = _models.For(request.Target.UpstreamModel, request.Corrections);
-        var body = new ArrayBufferWriter<byte>(request.Body.Length + 1024);
-        ChatRequestResult translated;
-        try
-        {
-            translated = ChatRequestTranslator.Write(request.Body, request.Target.UpstreamModel, quirks, body);
-        }
-        catch (TranslationException ex)
-        {
-            return UpstreamResult.NotSent(RelayError.InvalidRequest(ex.Message));
-        }
-
-        var upstreamBody = TranslatedAnswers.WithoutDroppedParameters(body, request.Corrections);
-
-        // message_start carries Relay's input estimate, counted while the provider works on its answer.
-        var estimate = translated.Stream ? TranslatedAnswers.EstimateInputAsync(request) : null;
-        var context = new TranslationContext(request.Info.Model, translated.ToolNames);
-        using var message = BuildRequest(upstreamBody, translated.Stream);
-        var (exchange, failure) = await _transport.SendAsync(message, request.Context.TraceIdentifier, request.Target.TimeoutSeconds, cancellationToken);
-        if (exchange is null)
-        {
-            return failure;
-        }
-
-        using (exchange)
-        {
-            if (exchange.Status is < 200 or >= 300)
-            {
-                return await TranslatedAnswers.ErrorAsync(_transport, request, exchange, cancellationToken) with { HeadersMs = exchange.HeadersMs };
-            }
-
-            if (translated.Stream)
-            {
-                request.AnswerBegan?.Invoke();
-                // From here the pump watches for silence itself; only the total timeout stays armed.
-                exchange.StopIdleTimer();
-                context = context with { EstimatedInputTokens = TranslatedAnswers.InputEstimate(request, estimate) };
-
-                return await StreamAsync(request, exchange, context, cancellationToken) with { HeadersMs = exchange.HeadersMs };
-            }
-
-            return await MessageAsync(request, exchange, context, cancellationToken) with { HeadersMs = exchange.HeadersMs };
-        }
-    }
-
-    private HttpRequestMessage BuildRequest(ReadOnlyMemory<byte> body, bool stream)
-    {
-        var message = new HttpRequestMessage(HttpMethod.Post, _chatUri) { Content = new ReadOnlyMemoryContent(body) };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(stream ? "text/event-stream" : "application/json"));
-        _credentials.AddTo(message);
-        return message;
+        return await TranslatedAnswers.SendAsync(_transport, _chatUri, request,
+            body => ChatRequestTranslator.Write(request.Body, request.Target.UpstreamModel, quirks, body),
+            (exchange, context) => StreamAsync(request, exchange, context, cancellationToken),
+            (exchange, context) => MessageAsync(request, exchange, context, cancellationToken),
+            cancellationToken);
     }
 
     private async Task<UpstreamResult> StreamAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,

@@ -28,15 +28,13 @@ internal sealed class ResponsesUpstream : IUpstream, IDisposable
 
     private readonly UpstreamTransport _transport;
     private readonly Uri _responsesUri;
-    private readonly ProviderCredentials _credentials;
     private readonly string _baseUrl;
 
     public ResponsesUpstream(string name, ProviderConfig config, TimeProvider time, ILogger logger)
     {
         Name = name;
         _baseUrl = config.BaseUrl!.TrimEnd('/');
-        _credentials = new ProviderCredentials(config, config.ApiKey, bearerByDefault: true);
-        _transport = new UpstreamTransport(name, config, _credentials, time, logger);
+        _transport = new UpstreamTransport(name, config, new ProviderCredentials(config, config.ApiKey, bearerByDefault: true), time, logger);
         _responsesUri = ResponsesUri(config.BaseUrl!);
         TokenEstimator.LoadInBackground();
     }
@@ -72,56 +70,11 @@ internal sealed class ResponsesUpstream : IUpstream, IDisposable
             return await TranslatedAnswers.CountTokensAsync(request, cancellationToken);
         }
 
-        var body = new ArrayBufferWriter<byte>(request.Body.Length + 1024);
-        ChatRequestResult translated;
-        try
-        {
-            translated = MessagesToResponsesRequest.Write(request.Body, request.Target.UpstreamModel, body, request.Corrections.DroppedSchemaKeywords);
-        }
-        catch (TranslationException ex)
-        {
-            return UpstreamResult.NotSent(RelayError.InvalidRequest(ex.Message));
-        }
-
-        var upstreamBody = TranslatedAnswers.WithoutDroppedParameters(body, request.Corrections);
-
-        // message_start carries Relay's input estimate, counted while the provider works on its answer.
-        var estimate = translated.Stream ? TranslatedAnswers.EstimateInputAsync(request) : null;
-        var context = new TranslationContext(request.Info.Model, translated.ToolNames);
-        using var message = BuildRequest(upstreamBody, translated.Stream);
-        var (exchange, failure) = await _transport.SendAsync(message, request.Context.TraceIdentifier, request.Target.TimeoutSeconds, cancellationToken);
-        if (exchange is null)
-        {
-            return failure;
-        }
-
-        using (exchange)
-        {
-            if (exchange.Status is < 200 or >= 300)
-            {
-                return await TranslatedAnswers.ErrorAsync(_transport, request, exchange, cancellationToken) with { HeadersMs = exchange.HeadersMs };
-            }
-
-            if (translated.Stream)
-            {
-                request.AnswerBegan?.Invoke();
-                // From here the pump watches for silence itself; only the total timeout stays armed.
-                exchange.StopIdleTimer();
-                context = context with { EstimatedInputTokens = TranslatedAnswers.InputEstimate(request, estimate) };
-                return await StreamAsync(request, exchange, context, cancellationToken) with { HeadersMs = exchange.HeadersMs };
-            }
-
-            return await MessageAsync(request, exchange, context, cancellationToken) with { HeadersMs = exchange.HeadersMs };
-        }
-    }
-
-    private HttpRequestMessage BuildRequest(ReadOnlyMemory<byte> body, bool stream)
-    {
-        var message = new HttpRequestMessage(HttpMethod.Post, _responsesUri) { Content = new ReadOnlyMemoryContent(body) };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(stream ? "text/event-stream" : "application/json"));
-        _credentials.AddTo(message);
-        return message;
+        return await TranslatedAnswers.SendAsync(_transport, _responsesUri, request,
+            body => MessagesToResponsesRequest.Write(request.Body, request.Target.UpstreamModel, body, request.Corrections.DroppedSchemaKeywords),
+            (exchange, context) => StreamAsync(request, exchange, context, cancellationToken),
+            (exchange, context) => MessageAsync(request, exchange, context, cancellationToken),
+            cancellationToken);
     }
 
     private async Task<UpstreamResult> StreamAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,

@@ -16,6 +16,69 @@ internal static class TranslatedAnswers
 {
     private const int MaxErrorBody = 64 * 1024;
 
+    /// <summary>One call to a provider reached by translation: the request written for its protocol (learned
+    /// parameter drops applied), sent on the shared transport with the client's stream choice, its error answer read,
+    /// or its answer handed to <paramref name="stream"/> / <paramref name="message"/> to read into the client's door.</summary>
+    /// <param name="transport">The provider's transport.</param>
+    /// <param name="uri">Where the provider takes requests.</param>
+    /// <param name="request">The call.</param>
+    /// <param name="write">Writes the provider's request from the canonical one; throws <see cref="TranslationException"/>
+    /// for what the provider's protocol cannot say.</param>
+    /// <param name="stream">Reads a streamed answer (the input estimate is already in the context).</param>
+    /// <param name="message">Reads a whole answer.</param>
+    /// <param name="cancellationToken">The client's or Relay's cancellation.</param>
+    public static async Task<UpstreamResult> SendAsync(UpstreamTransport transport, Uri uri, UpstreamRequest request,
+        Func<IBufferWriter<byte>, ChatRequestResult> write,
+        Func<UpstreamExchange, TranslationContext, Task<UpstreamResult>> stream,
+        Func<UpstreamExchange, TranslationContext, Task<UpstreamResult>> message,
+        CancellationToken cancellationToken)
+    {
+        var body = new ArrayBufferWriter<byte>(request.Body.Length + 1024);
+        ChatRequestResult translated;
+        try
+        {
+            translated = write(body);
+        }
+        catch (TranslationException ex)
+        {
+            return UpstreamResult.NotSent(RelayError.InvalidRequest(ex.Message));
+        }
+
+        var upstreamBody = WithoutDroppedParameters(body, request.Corrections);
+
+        // message_start carries Relay's input estimate, counted while the provider works on its answer.
+        var estimate = translated.Stream ? EstimateInputAsync(request) : null;
+        var context = new TranslationContext(request.Info.Model, translated.ToolNames);
+        using var httpRequest = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ReadOnlyMemoryContent(upstreamBody) };
+        httpRequest.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        httpRequest.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue(translated.Stream ? "text/event-stream" : "application/json"));
+        transport.Credentials.AddTo(httpRequest);
+        var (exchange, failure) = await transport.SendAsync(httpRequest, request.Context.TraceIdentifier, request.Target.TimeoutSeconds, cancellationToken);
+        if (exchange is null)
+        {
+            return failure;
+        }
+
+        using (exchange)
+        {
+            if (exchange.Status is < 200 or >= 300)
+            {
+                return await ErrorAsync(transport, request, exchange, cancellationToken) with { HeadersMs = exchange.HeadersMs };
+            }
+
+            if (!translated.Stream)
+            {
+                return await message(exchange, context) with { HeadersMs = exchange.HeadersMs };
+            }
+
+            request.AnswerBegan?.Invoke();
+            // From here the pump watches for silence itself; only the total timeout stays armed.
+            exchange.StopIdleTimer();
+            context = context with { EstimatedInputTokens = InputEstimate(request, estimate) };
+            return await stream(exchange, context) with { HeadersMs = exchange.HeadersMs };
+        }
+    }
+
     /// <summary>An HTTP error from the provider, before anything was sent: an Anthropic error the handler writes.
     /// Both OpenAI APIs answer errors as <c>{"error":{...}}</c>.</summary>
     public static async Task<UpstreamResult> ErrorAsync(UpstreamTransport transport, UpstreamRequest request, UpstreamExchange exchange,

@@ -46,10 +46,24 @@ internal readonly record struct ChatStreamItem(ChatCompletionChunk? Chunk, bool 
     }
 }
 
-/// <summary>What the pump needs of a stream translator: start, keep-alive, failure and the end of the upstream body.</summary>
-internal interface IStreamTranslator
+/// <summary>A translator of a provider's stream into message events: what the pump drives (start, keep-alive,
+/// failure, the end of the upstream body) and what the caller reads when it is done.</summary>
+public interface IStreamTranslator
 {
     bool Terminated { get; }
+
+    bool Failed { get; }
+
+    /// <summary>The usage in Anthropic terms, as the provider reported it so far.</summary>
+    TokenUsage Usage { get; }
+
+    string? ErrorType { get; }
+
+    string? ErrorMessage { get; }
+
+    int RepairedToolCalls { get; }
+
+    int InvalidToolCalls { get; }
 
     void Start();
 

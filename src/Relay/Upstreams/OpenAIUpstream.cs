@@ -30,7 +30,6 @@ namespace Relay.Upstreams;
 /// </remarks>
 internal sealed class OpenAIUpstream : IUpstream, IDisposable
 {
-    private const int MaxResponseBody = 64 * 1024 * 1024;
 
     private readonly UpstreamTransport _transport;
     private readonly Uri _chatUri;
@@ -91,75 +90,20 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             cancellationToken);
     }
 
-    private async Task<UpstreamResult> StreamAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
-        CancellationToken cancellationToken)
-    {
-        var isStream = exchange.IsEventStream;
-        var response = request.Context.Response;
-        request.Door.BeginEventStream(response);
-        var output = new ArrayBufferWriter<byte>(4096);
-        var events = request.Door.CreateEventWriter(output);
-        using var disposeEvents = events as IDisposable;
-        using var translator = new ChatStreamTranslator(events, context);
-        var body = await exchange.BodyAsync(cancellationToken);
-        try
-        {
-            if (isStream)
-            {
-                await ChatStreamPump.RunAsync(body, response.Body, translator, output, new ChatStreamTiming(_transport.PingInterval, _transport.IdleTimeout),
-                    request.Timing.MarkFirstByte, exchange.TotalToken);
-            }
-            else
+    private Task<UpstreamResult> StreamAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
+        CancellationToken cancellationToken) =>
+        TranslatedAnswers.StreamAsync(_transport, request, exchange, events => new ChatStreamTranslator(events, context), ChatStreamPump.RunAsync,
+            static (translator, body) =>
             {
                 // The provider ignored stream:true and answered one JSON body; its message is a whole chunk.
-                await WriteJsonAsStreamAsync(request, exchange, translator, output, cancellationToken);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            request.UsageSoFar?.Invoke(translator.Usage);
-            throw;
-        }
+                if (JsonSerializer.Deserialize(body, OpenAIJsonContext.Default.ChatCompletionChunk) is not { } chunk)
+                {
+                    throw new JsonException("an empty body");
+                }
 
-        if (translator.Failed)
-        {
-            _transport.LogBroken(request.Context.TraceIdentifier, ClientText.Shorten(translator.ErrorMessage ?? "error"));
-        }
-
-        LogRepairs(request, translator.RepairedToolCalls, translator.InvalidToolCalls);
-        return new UpstreamResult(200, translator.Usage, translator.ErrorType, null, null, translator.Failed, null);
-    }
-
-    private async Task WriteJsonAsStreamAsync(UpstreamRequest request, UpstreamExchange exchange, ChatStreamTranslator translator,
-        ArrayBufferWriter<byte> output, CancellationToken cancellationToken)
-    {
-        translator.Start();
-        try
-        {
-            var bytes = await exchange.ReadWholeAsync(MaxResponseBody, cancellationToken);
-            var chunk = JsonSerializer.Deserialize(bytes, OpenAIJsonContext.Default.ChatCompletionChunk);
-            if (chunk is null)
-            {
-                translator.Fail(ErrorTypes.Api, $"Provider '{Name}' answered an empty body.");
-            }
-            else
-            {
                 translator.OnChunk(chunk);
                 translator.OnDone();
-            }
-        }
-        catch (JsonException ex)
-        {
-            translator.Fail(ErrorTypes.Api, $"Provider '{Name}' answered something that is not a chat completion: {ex.Message}");
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
-        {
-            translator.Fail(ErrorTypes.Api, $"Provider '{Name}' broke off the answer: {ex.Message}");
-        }
-
-        await request.Context.Response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
-        request.Timing.MarkFirstByte();
-    }
+            }, "a chat completion", cancellationToken);
 
     private async Task<UpstreamResult> MessageAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
         CancellationToken cancellationToken)
@@ -168,7 +112,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         try
         {
             // A whole chat.completion reads as one chunk whose choice carries a message instead of a delta.
-            var bytes = await exchange.ReadWholeAsync(MaxResponseBody, cancellationToken);
+            var bytes = await exchange.ReadWholeAsync(TranslatedAnswers.MaxResponseBody, cancellationToken);
             completion = JsonSerializer.Deserialize(bytes, OpenAIJsonContext.Default.ChatCompletionChunk);
         }
         catch (JsonException ex)
@@ -197,7 +141,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
             result = ChatResponseTranslator.Translate(completion, context, writer);
         }
 
-        LogRepairs(request, result.RepairedToolCalls, result.InvalidToolCalls);
+        TranslatedAnswers.LogRepairs(_transport, request, result.RepairedToolCalls, result.InvalidToolCalls);
         if (result.Failed)
         {
             return UpstreamResult.NotSent(new RelayError(502, result.ErrorType!, result.ErrorMessage ?? $"Provider '{Name}' answered an error.", true));
@@ -205,14 +149,6 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
 
         await TranslatedAnswers.WriteMessageAsync(request, output, cancellationToken);
         return new UpstreamResult(200, result.Usage, null, null, null, false, null);
-    }
-
-    private void LogRepairs(UpstreamRequest request, int repaired, int invalid)
-    {
-        if (repaired + invalid > 0)
-        {
-            Log.ToolArgumentsRepaired(_transport.Logger, request.Context.TraceIdentifier, Name, request.Target.UpstreamModel, repaired, invalid);
-        }
     }
 
     public void Dispose() => _transport.Dispose();

@@ -24,7 +24,6 @@ namespace Relay.Upstreams;
 /// </remarks>
 internal sealed class ResponsesUpstream : IUpstream, IDisposable
 {
-    private const int MaxResponseBody = 64 * 1024 * 1024;
 
     private readonly UpstreamTransport _transport;
     private readonly Uri _responsesUri;
@@ -77,73 +76,14 @@ internal sealed class ResponsesUpstream : IUpstream, IDisposable
             cancellationToken);
     }
 
-    private async Task<UpstreamResult> StreamAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
-        CancellationToken cancellationToken)
-    {
-        var isStream = exchange.IsEventStream;
-        var response = request.Context.Response;
-        request.Door.BeginEventStream(response);
-        var output = new ArrayBufferWriter<byte>(4096);
-        var events = request.Door.CreateEventWriter(output);
-        using var disposeEvents = events as IDisposable;
-        var translator = new ResponsesStreamTranslator(events, context);
-        var body = await exchange.BodyAsync(cancellationToken);
-        try
-        {
-            if (isStream)
-            {
-                await ChatStreamPump.RunAsync(body, response.Body, translator, output, new ChatStreamTiming(_transport.PingInterval, _transport.IdleTimeout),
-                    request.Timing.MarkFirstByte, exchange.TotalToken);
-            }
-            else
+    private Task<UpstreamResult> StreamAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
+        CancellationToken cancellationToken) =>
+        TranslatedAnswers.StreamAsync(_transport, request, exchange, events => new ResponsesStreamTranslator(events, context), ChatStreamPump.RunAsync,
+            static (translator, body) =>
             {
                 // The provider ignored stream:true and answered one response object.
-                await WriteJsonAsStreamAsync(request, exchange, translator, output, cancellationToken);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            request.UsageSoFar?.Invoke(translator.Usage);
-            throw;
-        }
-
-        if (translator.Failed)
-        {
-            _transport.LogBroken(request.Context.TraceIdentifier, ClientText.Shorten(translator.ErrorMessage ?? "error"));
-        }
-
-        LogRepairs(request, translator.RepairedToolCalls, translator.InvalidToolCalls);
-        return new UpstreamResult(200, translator.Usage, translator.ErrorType, null, null, translator.Failed, null);
-    }
-
-    private async Task WriteJsonAsStreamAsync(UpstreamRequest request, UpstreamExchange exchange, ResponsesStreamTranslator translator,
-        ArrayBufferWriter<byte> output, CancellationToken cancellationToken)
-    {
-        translator.Start();
-        try
-        {
-            var answer = await ReadResponseAsync(exchange, cancellationToken);
-            if (answer is null)
-            {
-                translator.Fail(ErrorTypes.Api, $"Provider '{Name}' answered an empty body.");
-            }
-            else
-            {
-                translator.OnResponse(answer);
-            }
-        }
-        catch (JsonException ex)
-        {
-            translator.Fail(ErrorTypes.Api, $"Provider '{Name}' answered something that is not a response object: {ex.Message}");
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
-        {
-            translator.Fail(ErrorTypes.Api, $"Provider '{Name}' broke off the answer: {ex.Message}");
-        }
-
-        await request.Context.Response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
-        request.Timing.MarkFirstByte();
-    }
+                translator.OnResponse(JsonSerializer.Deserialize(body, OpenAIJsonContext.Default.ResponseObject) ?? throw new JsonException("an empty body"));
+            }, "a response object", cancellationToken);
 
     private async Task<UpstreamResult> MessageAsync(UpstreamRequest request, UpstreamExchange exchange, TranslationContext context,
         CancellationToken cancellationToken)
@@ -177,7 +117,7 @@ internal sealed class ResponsesUpstream : IUpstream, IDisposable
             translator.OnResponse(answer);
         }
 
-        LogRepairs(request, translator.RepairedToolCalls, translator.InvalidToolCalls);
+        TranslatedAnswers.LogRepairs(_transport, request, translator.RepairedToolCalls, translator.InvalidToolCalls);
         if (translator.Failed)
         {
             var status = translator.ErrorType == ErrorTypes.InvalidRequest ? 400 : 502;
@@ -190,16 +130,8 @@ internal sealed class ResponsesUpstream : IUpstream, IDisposable
 
     private static async Task<ResponseObject?> ReadResponseAsync(UpstreamExchange exchange, CancellationToken cancellationToken)
     {
-        var bytes = await exchange.ReadWholeAsync(MaxResponseBody, cancellationToken);
+        var bytes = await exchange.ReadWholeAsync(TranslatedAnswers.MaxResponseBody, cancellationToken);
         return JsonSerializer.Deserialize(bytes, OpenAIJsonContext.Default.ResponseObject);
-    }
-
-    private void LogRepairs(UpstreamRequest request, int repaired, int invalid)
-    {
-        if (repaired + invalid > 0)
-        {
-            Log.ToolArgumentsRepaired(_transport.Logger, request.Context.TraceIdentifier, Name, request.Target.UpstreamModel, repaired, invalid);
-        }
     }
 
     public void Dispose() => _transport.Dispose();

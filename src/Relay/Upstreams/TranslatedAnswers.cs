@@ -3,6 +3,7 @@ using System.Text.Json;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Corrections;
+using Relay.Protocol.Events;
 using Relay.Protocol.Json;
 using Relay.Protocol.OpenAI;
 using Relay.Protocol.Text;
@@ -101,6 +102,81 @@ internal static class TranslatedAnswers
         {
             Refusal = ProviderRejectionReader.IsRefusalStatus(status) ? new UpstreamRefusal(status, info) : null,
         };
+    }
+
+    /// <summary>Reads a provider's streamed answer through <paramref name="translator"/> into the client's door: the
+    /// event stream through the pump (pings, idle timeout, break-off), or, when the provider ignored <c>stream</c>
+    /// and answered one body, that body as one piece.</summary>
+    /// <param name="readWhole">Feeds a whole body to the translator; throws <see cref="JsonException"/> when it is not
+    /// what <paramref name="answerKind"/> says.</param>
+    public static async Task<UpstreamResult> StreamAsync<TTranslator>(UpstreamTransport transport, UpstreamRequest request, UpstreamExchange exchange,
+        Func<IMessageEvents, TTranslator> createTranslator, PumpAsync<TTranslator> pump, Action<TTranslator, byte[]> readWhole, string answerKind,
+        CancellationToken cancellationToken)
+        where TTranslator : IStreamTranslator
+    {
+        var response = request.Context.Response;
+        request.Door.BeginEventStream(response);
+        var output = new ArrayBufferWriter<byte>(4096);
+        var events = request.Door.CreateEventWriter(output);
+        using var disposeEvents = events as IDisposable;
+        var translator = createTranslator(events);
+        using var disposeTranslator = translator as IDisposable;
+        try
+        {
+            if (exchange.IsEventStream)
+            {
+                var body = await exchange.BodyAsync(cancellationToken);
+                await pump(body, response.Body, translator, output, new ChatStreamTiming(transport.PingInterval, transport.IdleTimeout),
+                    request.Timing.MarkFirstByte, exchange.TotalToken);
+            }
+            else
+            {
+                translator.Start();
+                try
+                {
+                    readWhole(translator, await exchange.ReadWholeAsync(MaxResponseBody, cancellationToken));
+                }
+                catch (JsonException ex)
+                {
+                    translator.Fail(ErrorTypes.Api, $"Provider '{transport.Provider}' answered something that is not {answerKind}: {ex.Message}");
+                }
+                catch (IOException ex)
+                {
+                    translator.Fail(ErrorTypes.Api, $"Provider '{transport.Provider}' broke off the answer: {ex.Message}");
+                }
+
+                await response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
+                request.Timing.MarkFirstByte();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            request.UsageSoFar?.Invoke(translator.Usage);
+            throw;
+        }
+
+        if (translator.Failed)
+        {
+            transport.LogBroken(request.Context.TraceIdentifier, ClientText.Shorten(translator.ErrorMessage ?? "error"));
+        }
+
+        LogRepairs(transport, request, translator.RepairedToolCalls, translator.InvalidToolCalls);
+        return new UpstreamResult(200, translator.Usage, translator.ErrorType, null, null, translator.Failed, null);
+    }
+
+    public delegate Task PumpAsync<TTranslator>(Stream upstream, Stream client, TTranslator translator, ArrayBufferWriter<byte> output,
+        ChatStreamTiming timing, Action? onFirstWrite, CancellationToken cancellationToken);
+
+    /// <summary>The largest whole answer read from a provider.</summary>
+    public const int MaxResponseBody = 64 * 1024 * 1024;
+
+    /// <summary>Tool calls whose arguments the provider sent broken: repaired, or replaced because they could not be.</summary>
+    public static void LogRepairs(UpstreamTransport transport, UpstreamRequest request, int repaired, int invalid)
+    {
+        if (repaired + invalid > 0)
+        {
+            Log.ToolArgumentsRepaired(transport.Logger, request.Context.TraceIdentifier, transport.Provider, request.Target.UpstreamModel, repaired, invalid);
+        }
     }
 
     /// <summary>Writes a whole translated answer, already in the door's shape, as the 200 response.</summary>

@@ -26,6 +26,8 @@ public sealed class ResponsesDoorTests : IAsyncLifetime
         var config = RelayTestServer.DefaultConfig(_anthropic.BaseUrl); // claude-sonnet-4-6 → up/upstream-sonnet; claude-haiku-* → mock
         config.Providers["station"] = new ProviderConfig { Type = "openai", BaseUrl = _openai.BaseUrl + "/v1", ApiKey = "sk-station-0123456789" };
         config.Models["house-model"] = new ModelConfig { Routes = ["station/house-chat-v2"] };
+        config.Providers["codex"] = new ProviderConfig { Type = "openai-responses", BaseUrl = _openai.BaseUrl + "/v1", ApiKey = "sk-codex-0123456789" };
+        config.Models["codex-model"] = new ModelConfig { Routes = ["codex/gpt-5.3-codex"] };
         config.Models["limited"] = new ModelConfig { Routes = ["up/limited-upstream"], MaxAttempts = 1 };
         _relay = await RelayTestServer.StartAsync(config);
     }
@@ -241,6 +243,32 @@ public sealed class ResponsesDoorTests : IAsyncLifetime
             Responses.SseEvent("message_delta", """{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":17}}"""),
             Responses.SseEvent("message_stop", """{"type":"message_stop"}"""),
         ];
+    }
+
+    [Fact]
+    public async Task ToAnOpenAIResponsesProvider_TheClientsOwnBodyGoesOn_AndTheStreamComesBackAsWritten()
+    {
+        string[] events =
+        [
+            "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"status\":\"in_progress\",\"output\":[]}}\n\n",
+            "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"as written\"}\n\n",
+            "event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":2,\"response\":{\"id\":\"resp_1\",\"status\":\"completed\",\"output\":[],\"usage\":{\"input_tokens\":70,\"input_tokens_details\":{\"cached_tokens\":50},\"output_tokens\":3,\"total_tokens\":73}}}\n\n",
+        ];
+        _openai.Handler = (ctx, _) => Responses.Stream(ctx, events, TimeSpan.FromMilliseconds(5));
+        const string body = """{"model":"codex-model","stream":true,"store":false,"instructions":"Be brief.","input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"Hi"}]}],"x_vendor":1,"include":["reasoning.encrypted_content"]}""";
+
+        using var response = await Post(body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(string.Concat(events), await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("/v1/responses", _openai.LastRequest.PathAndQuery);
+        var sent = JsonNode.Parse(_openai.LastRequest.Body)!.AsObject();
+        Assert.Equal("gpt-5.3-codex", (string?)sent["model"]);
+        Assert.Equal(1, (int)sent["x_vendor"]!); // the client's own fields go on untouched
+        Assert.Equal("reasoning.encrypted_content", (string?)sent["include"]![0]);
+        Assert.Equal("Bearer sk-codex-0123456789", _openai.LastRequest.Header("authorization"));
+        var record = Assert.Single(await _relay.WaitForUsageAsync(1));
+        Assert.Equal(("responses", "codex", 20L, 50L, 3L), (record.Endpoint, record.Provider, record.InputTokens, record.CacheReadInputTokens, record.OutputTokens));
     }
 
     private async Task<HttpResponseMessage> Post(string body)

@@ -17,7 +17,7 @@ namespace Relay.Doors;
 /// <c>chat.completion.chunk</c>s ending with <c>[DONE]</c>.
 /// </summary>
 /// <param name="request">What the client's request asked of the answer; null until the body is read.</param>
-internal sealed class ChatDoor(ChatDoorRequest? request, ReadOnlyMemory<byte> clientBody = default) : IFrontDoor
+internal sealed class ChatDoor(ChatDoorRequest? request, ReadOnlyMemory<byte> clientBody = default) : IFrontDoor, IPassThroughClient
 {
     public static readonly ChatDoor Instance = new(null);
 
@@ -26,6 +26,10 @@ internal sealed class ChatDoor(ChatDoorRequest? request, ReadOnlyMemory<byte> cl
 
     /// <summary>The client's own Chat Completions body, which a provider of the same protocol gets as it is.</summary>
     public ReadOnlyMemory<byte> ClientBody => clientBody;
+
+    public bool Stream => request?.Stream ?? false;
+
+    public bool WantsStreamUsage => request?.IncludeUsage ?? false;
 
     public WireProtocol Protocol => WireProtocol.ChatCompletions;
 

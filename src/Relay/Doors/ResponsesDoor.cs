@@ -14,9 +14,20 @@ namespace Relay.Doors;
 /// streams are Responses events ending with <c>response.completed</c>, <c>.incomplete</c> or <c>.failed</c>.
 /// </summary>
 /// <param name="request">What the client's request asked of the answer; null until the body is read.</param>
-internal sealed class ResponsesDoor(ResponsesRequestResult? request) : IFrontDoor
+internal sealed class ResponsesDoor(ResponsesRequestResult? request, ReadOnlyMemory<byte> clientBody = default) : IFrontDoor, IPassThroughClient
 {
     public static readonly ResponsesDoor Instance = new(null);
+
+    /// <summary>What the client's request asked of the answer; null until the body is read.</summary>
+    public ResponsesRequestResult? Request => request;
+
+    /// <summary>The client's own Responses body, which a provider of the same protocol gets as it is.</summary>
+    public ReadOnlyMemory<byte> ClientBody => clientBody;
+
+    public bool Stream => request?.Stream ?? false;
+
+    /// <summary>A Responses stream always ends with its usage.</summary>
+    public bool WantsStreamUsage => true;
 
     public WireProtocol Protocol => WireProtocol.Responses;
 
@@ -30,7 +41,7 @@ internal sealed class ResponsesDoor(ResponsesRequestResult? request) : IFrontDoo
             var read = ResponsesToMessagesRequest.Write(body, output);
             messagesBody = output.WrittenMemory;
             error = null;
-            return new ResponsesDoor(read);
+            return new ResponsesDoor(read, body);
         }
         catch (TranslationException ex)
         {

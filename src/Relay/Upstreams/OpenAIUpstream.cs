@@ -33,7 +33,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
 
     private readonly UpstreamTransport _transport;
     private readonly Uri _chatUri;
-    private readonly ChatPassThrough _passThrough;
+    private readonly SameProtocolPassThrough _passThrough;
     private readonly OpenAIModelOptions _models;
     private readonly string _baseUrl;
 
@@ -44,7 +44,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         _transport = new UpstreamTransport(name, config, new ProviderCredentials(config, config.ApiKey, bearerByDefault: true), time, logger);
         _models = new OpenAIModelOptions(config);
         _chatUri = ChatCompletionsUri(config.BaseUrl!);
-        _passThrough = new ChatPassThrough(_transport, _chatUri, name);
+        _passThrough = new SameProtocolPassThrough(_transport, _chatUri, name, ChatDialect.Instance);
         TokenEstimator.LoadInBackground();
     }
 

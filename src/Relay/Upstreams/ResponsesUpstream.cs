@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Relay.Configuration;
+using Relay.Doors;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Corrections;
@@ -27,6 +28,7 @@ internal sealed class ResponsesUpstream : IUpstream, IDisposable
 
     private readonly UpstreamTransport _transport;
     private readonly Uri _responsesUri;
+    private readonly SameProtocolPassThrough _passThrough;
     private readonly string _baseUrl;
 
     public ResponsesUpstream(string name, ProviderConfig config, TimeProvider time, ILogger logger)
@@ -35,6 +37,7 @@ internal sealed class ResponsesUpstream : IUpstream, IDisposable
         _baseUrl = config.BaseUrl!.TrimEnd('/');
         _transport = new UpstreamTransport(name, config, new ProviderCredentials(config, config.ApiKey, bearerByDefault: true), time, logger);
         _responsesUri = ResponsesUri(config.BaseUrl!);
+        _passThrough = new SameProtocolPassThrough(_transport, _responsesUri, name, ResponsesDialect.Instance);
         TokenEstimator.LoadInBackground();
     }
 
@@ -67,6 +70,11 @@ internal sealed class ResponsesUpstream : IUpstream, IDisposable
         if (request.Endpoint == MessagesEndpointKind.CountTokens)
         {
             return await TranslatedAnswers.CountTokensAsync(request, cancellationToken);
+        }
+
+        if (request.Door is ResponsesDoor { Request: not null } responsesClient)
+        {
+            return await _passThrough.SendAsync(request, responsesClient, cancellationToken);
         }
 
         return await TranslatedAnswers.SendAsync(_transport, _responsesUri, request,

@@ -16,23 +16,22 @@ using Relay.Protocol.Translation;
 namespace Relay.Upstreams;
 
 /// <summary>
-/// A Chat Completions client to a Chat Completions provider: the client's own body goes on with only the model (and
-/// what learned corrections change) rewritten, and the answer comes back as the provider wrote it, event by event as
-/// it arrives, with the usage read on the way. No round trip through another format.
+/// A client that speaks the provider's own protocol (Chat Completions to an <c>openai</c> provider, Responses to an
+/// <c>openai-responses</c> one): the client's own body goes on with only the model (and what learned corrections
+/// change) rewritten, and the answer comes back as the provider wrote it, event by event as it arrives, with the usage
+/// read on the way. No round trip through another format.
 /// </summary>
-/// <remarks>To read usage Relay asks a stream for it (<c>stream_options.include_usage</c>); when the client did not
-/// ask, that one usage-only chunk is left out of what the client gets.</remarks>
-internal sealed class ChatPassThrough(UpstreamTransport transport, Uri chatUri, string provider)
+/// <remarks>What differs per protocol (how usage is asked for and read, how a finished stream looks) is the
+/// <see cref="IPassThroughDialect"/>.</remarks>
+internal sealed class SameProtocolPassThrough(UpstreamTransport transport, Uri uri, string provider, IPassThroughDialect dialect)
 {
     private const int CopyBufferSize = 16 * 1024;
     private const int MaxUnfinishedEvent = 8 * 1024 * 1024;
     private const int MaxJsonSideCopy = 4 * 1024 * 1024;
-    private static readonly byte[] IncludeUsage = """{"include_usage":true}"""u8.ToArray();
 
-    public async Task<UpstreamResult> SendAsync(UpstreamRequest request, ChatDoor door, CancellationToken cancellationToken)
+    public async Task<UpstreamResult> SendAsync(UpstreamRequest request, IPassThroughClient client, CancellationToken cancellationToken)
     {
-        var chat = door.Request!;
-        using var message = new HttpRequestMessage(HttpMethod.Post, chatUri) { Content = new ReadOnlyMemoryContent(Body(request, door)) };
+        using var message = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ReadOnlyMemoryContent(Body(request, client, dialect)) };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         transport.Credentials.AddTo(message);
 
@@ -57,7 +56,7 @@ internal sealed class ChatPassThrough(UpstreamTransport transport, Uri chatUri, 
                 var looksRight = exchange.IsEventStream ? SseUsageScanner.LooksLikeEventStream(start) : start.TrimStart(" \t\r\n"u8) is { IsEmpty: false } json && json[0] == (byte)'{';
                 if (readFailure is not null || read == 0 || !looksRight)
                 {
-                    var reason = readFailure ?? $"answered {exchange.Status} with a body that is not a chat completion: "
+                    var reason = readFailure ?? $"answered {exchange.Status} with a body that is not {dialect.AnswerKind}: "
                         + Encoding.UTF8.GetString(start[..Math.Min(read, 200)]).ReplaceLineEndings(" ").Trim();
                     transport.LogFailure(request.Context.TraceIdentifier, reason);
                     return UpstreamResult.NotSent(new RelayError(502, ErrorTypes.Api, $"Provider '{provider}' {reason}", true));
@@ -68,7 +67,7 @@ internal sealed class ChatPassThrough(UpstreamTransport transport, Uri chatUri, 
                 ForwardedHeaders.CopyResponseHeaders(exchange.Response, response);
                 request.Context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
                 return exchange.IsEventStream
-                    ? await CopyStreamAsync(request, exchange, buffer, read, dropUsageChunk: !chat.IncludeUsage, cancellationToken)
+                    ? await CopyStreamAsync(request, exchange, buffer, read, client.WantsStreamUsage, cancellationToken)
                     : await CopyJsonAsync(request, exchange, buffer, read, cancellationToken);
             }
             finally
@@ -79,30 +78,30 @@ internal sealed class ChatPassThrough(UpstreamTransport transport, Uri chatUri, 
     }
 
     /// <summary>The client's body for this route: its model, the learned corrections, usage asked for in streams.</summary>
-    private static ReadOnlyMemory<byte> Body(UpstreamRequest request, ChatDoor door)
+    private static ReadOnlyMemory<byte> Body(UpstreamRequest request, IPassThroughClient client, IPassThroughDialect dialect)
     {
         var set = new Dictionary<string, byte[]>(StringComparer.Ordinal)
         {
             ["model"] = JsonSerializer.SerializeToUtf8Bytes(request.Target.UpstreamModel, ProtocolJson.Context.String),
         };
-        if (door.Request!.Stream)
+        if (client.Stream)
         {
-            set["stream_options"] = IncludeUsage;
+            dialect.AskForStreamUsage(set);
         }
 
         if (request.MaxTokensCap is { } cap)
         {
             // The same output limit the route gives every client, in whichever field this client used.
-            var field = HasProperty(door.ClientBody.Span, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+            var field = dialect.MaxTokensFields.FirstOrDefault(f => HasProperty(client.ClientBody.Span, f)) ?? dialect.MaxTokensFields[0];
             set[field] = Encoding.UTF8.GetBytes(cap.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        var output = new ArrayBufferWriter<byte>(door.ClientBody.Length + 128);
-        TopLevelProperties.Rewrite(door.ClientBody.Span, request.Corrections.DroppedParameters, set, output);
+        var output = new ArrayBufferWriter<byte>(client.ClientBody.Length + 128);
+        TopLevelProperties.Rewrite(client.ClientBody.Span, request.Corrections.DroppedParameters, set, output);
         return output.WrittenMemory;
     }
 
-    private static bool HasProperty(ReadOnlySpan<byte> json, string name)
+    internal static bool HasProperty(ReadOnlySpan<byte> json, string name)
     {
         var reader = new Utf8JsonReader(json);
         reader.Read();
@@ -136,7 +135,7 @@ internal sealed class ChatPassThrough(UpstreamTransport transport, Uri chatUri, 
 
     /// <summary>Forwards whole events as they complete; reads usage from the chunk that carries it.</summary>
     private async Task<UpstreamResult> CopyStreamAsync(UpstreamRequest request, UpstreamExchange exchange, byte[] buffer, int read,
-        bool dropUsageChunk, CancellationToken cancellationToken)
+        bool clientWantsUsage, CancellationToken cancellationToken)
     {
         var response = request.Context.Response;
         using var pending = new PooledByteBuffer(4096);
@@ -156,9 +155,9 @@ internal sealed class ChatPassThrough(UpstreamTransport transport, Uri chatUri, 
                 {
                     var sseEvent = rest[..length];
                     rest = rest[length..];
-                    if (Inspect(sseEvent, ref usage, ref finished) && dropUsageChunk)
+                    if (dialect.Inspect(sseEvent, ref usage, ref finished) && !clientWantsUsage)
                     {
-                        continue;
+                        continue; // the usage Relay asked for, which the client did not
                     }
 
                     ready.Write(sseEvent);
@@ -204,47 +203,6 @@ internal sealed class ChatPassThrough(UpstreamTransport transport, Uri chatUri, 
         return new UpstreamResult(exchange.Status, usage, brokenReason is null ? null : ErrorTypes.Api, null, null, brokenReason is not null, exchange.HeadersMs);
     }
 
-    /// <summary>Reads what one event says; true when it is the usage-only chunk (no choices, only usage).</summary>
-    private static bool Inspect(ReadOnlySpan<byte> sseEvent, ref TokenUsage usage, ref bool finished)
-    {
-        if (!RawSseEvents.TryGetData(sseEvent, out var data))
-        {
-            return false;
-        }
-
-        if (data.SequenceEqual("[DONE]"u8))
-        {
-            finished = true;
-            return false;
-        }
-
-        if (data.IndexOf("\"finish_reason\":\""u8) >= 0 || data.IndexOf("\"finish_reason\": \""u8) >= 0)
-        {
-            finished = true;
-        }
-
-        if (data.IndexOf("\"usage\""u8) < 0)
-        {
-            return false;
-        }
-
-        try
-        {
-            var chunk = JsonSerializer.Deserialize(data, OpenAIJsonContext.Default.ChatCompletionChunk);
-            if (chunk?.Usage is { } reported && (reported.PromptTokens is not null || reported.CompletionTokens is not null))
-            {
-                usage = UsageMapper.ToAnthropic(reported);
-                return chunk.Choices is not { Count: > 0 };
-            }
-        }
-        catch (JsonException)
-        {
-            // Not a chunk Relay can read: it goes to the client as it came.
-        }
-
-        return false;
-    }
-
     private async Task<UpstreamResult> CopyJsonAsync(UpstreamRequest request, UpstreamExchange exchange, byte[] buffer, int read,
         CancellationToken cancellationToken)
     {
@@ -277,19 +235,8 @@ internal sealed class ChatPassThrough(UpstreamTransport transport, Uri chatUri, 
             return new UpstreamResult(exchange.Status, default, ErrorTypes.Api, null, null, true, exchange.HeadersMs);
         }
 
-        var usage = default(TokenUsage);
-        try
-        {
-            if (JsonSerializer.Deserialize(sideCopy.Span, OpenAIJsonContext.Default.ChatCompletionChunk) is { Usage: { } reported })
-            {
-                usage = UsageMapper.ToAnthropic(reported);
-            }
-        }
-        catch (JsonException)
-        {
-            return new UpstreamResult(exchange.Status, usage, ErrorTypes.Api, null, null, true, exchange.HeadersMs);
-        }
-
-        return new UpstreamResult(exchange.Status, usage, null, null, null, false, exchange.HeadersMs);
+        return dialect.TryReadWholeUsage(sideCopy.Span, out var usage)
+            ? new UpstreamResult(exchange.Status, usage, null, null, null, false, exchange.HeadersMs)
+            : new UpstreamResult(exchange.Status, default, ErrorTypes.Api, null, null, true, exchange.HeadersMs);
     }
 }

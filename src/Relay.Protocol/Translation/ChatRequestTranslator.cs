@@ -830,26 +830,9 @@ public static class ChatRequestTranslator
 
         private bool WriteTools(Utf8JsonWriter w)
         {
-            if (!_root.TryGetProperty("tools", out var tools) || tools.ValueKind != JsonValueKind.Array)
-            {
-                return false;
-            }
-
             var wrote = false;
-            foreach (var tool in tools.EnumerateArray())
+            foreach (var (name, description, schema) in FunctionTools.Sendable(_root, _referencedTools))
             {
-                var name = StringOf(tool, "name");
-                var type = StringOf(tool, "type");
-                // Server tools (web_search_*, bash_*, text_editor_*, computer_*…) only exist at Anthropic. Deferred tools
-                // wait for Anthropic's tool search to load them; here a deferred tool is sent once a tool_reference in
-                // the conversation loaded it, and never before (Claude Code's DeferredToolPlaceholder never is).
-                if (name is null || (type is not null && type != "custom")
-                    || (tool.TryGetProperty("defer_loading", out var deferred) && deferred.ValueKind == JsonValueKind.True
-                        && !_referencedTools.Contains(name)))
-                {
-                    continue;
-                }
-
                 if (!wrote)
                 {
                     w.WriteStartArray("tools"u8);
@@ -860,16 +843,15 @@ public static class ChatRequestTranslator
                 w.WriteString("type"u8, "function"u8);
                 w.WriteStartObject("function"u8);
                 w.WriteString("name"u8, UpstreamName(name));
-                if (StringOf(tool, "description") is { Length: > 0 } description)
+                if (description is not null)
                 {
                     w.WriteString("description"u8, description);
                 }
 
-                var hasSchema = tool.TryGetProperty("input_schema", out var schema) && schema.ValueKind == JsonValueKind.Object;
-                if (hasSchema && (_quirks.Schema != SchemaDialect.Gemini || SchemaWriter.HasProperties(schema)))
+                if (schema is { } given && (_quirks.Schema != SchemaDialect.Gemini || SchemaWriter.HasProperties(given)))
                 {
                     w.WritePropertyName("parameters"u8);
-                    new SchemaWriter(schema, _quirks.Schema, _quirks.DroppedSchemaKeywords).Write(w, schema);
+                    new SchemaWriter(given, _quirks.Schema, _quirks.DroppedSchemaKeywords).Write(w, given);
                 }
                 else if (_quirks.Schema != SchemaDialect.Gemini)
                 {

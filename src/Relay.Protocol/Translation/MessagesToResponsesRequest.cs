@@ -21,6 +21,7 @@ namespace Relay.Protocol.Translation;
 public static class MessagesToResponsesRequest
 {
     private static readonly IReadOnlySet<string> NoDroppedKeywords = new HashSet<string>();
+    private static readonly IReadOnlySet<string> NoReferencedTools = new HashSet<string>();
 
     /// <param name="droppedSchemaKeywords">JSON Schema keywords to leave out of tool parameters (the provider refused them).</param>
     public static ChatRequestResult Write(ReadOnlyMemory<byte> anthropicBody, string upstreamModel, IBufferWriter<byte> output,
@@ -534,24 +535,10 @@ public static class MessagesToResponsesRequest
 
         private bool WriteTools(Utf8JsonWriter w)
         {
-            if (!_root.TryGetProperty("tools", out var tools) || tools.ValueKind != JsonValueKind.Array)
-            {
-                return false;
-            }
-
             var wrote = false;
-            foreach (var tool in tools.EnumerateArray())
+            // Responses providers have no tool search either: a deferred tool is never sent.
+            foreach (var (name, description, schema) in FunctionTools.Sendable(_root, NoReferencedTools))
             {
-                var name = StringOf(tool, "name");
-                var type = StringOf(tool, "type");
-                // Anthropic's server tools (web_search_*, bash_*, text_editor_*…) do not exist here; deferred tools
-                // wait for Anthropic's tool search, which neither does.
-                if (name is null || (type is not null && type != "custom")
-                    || (tool.TryGetProperty("defer_loading", out var deferred) && deferred.ValueKind == JsonValueKind.True))
-                {
-                    continue;
-                }
-
                 if (!wrote)
                 {
                     w.WriteStartArray("tools"u8);
@@ -561,15 +548,15 @@ public static class MessagesToResponsesRequest
                 w.WriteStartObject();
                 w.WriteString("type"u8, "function"u8);
                 w.WriteString("name"u8, UpstreamName(name));
-                if (StringOf(tool, "description") is { Length: > 0 } description)
+                if (description is not null)
                 {
                     w.WriteString("description"u8, description);
                 }
 
                 w.WritePropertyName("parameters"u8);
-                if (tool.TryGetProperty("input_schema", out var schema) && schema.ValueKind == JsonValueKind.Object)
+                if (schema is { } given)
                 {
-                    new SchemaWriter(schema, SchemaDialect.Standard, _droppedSchemaKeywords).Write(w, schema);
+                    new SchemaWriter(given, SchemaDialect.Standard, _droppedSchemaKeywords).Write(w, given);
                 }
                 else
                 {

@@ -34,6 +34,13 @@ internal sealed class PooledByteBuffer : IDisposable
     /// <summary>Empties the buffer, keeping its array.</summary>
     public void Clear() => Length = 0;
 
+    /// <summary>Drops the first <paramref name="count"/> bytes, moving the rest to the front.</summary>
+    public void DiscardFront(int count)
+    {
+        _array.AsSpan(count, Length - count).CopyTo(_array);
+        Length -= count;
+    }
+
     public void Write(ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(GetMemory(bytes.Length).Span);

@@ -163,9 +163,7 @@ internal sealed class SameProtocolPassThrough(UpstreamTransport transport, Uri u
                     ready.Write(sseEvent);
                 }
 
-                var unfinished = rest.ToArray();
-                pending.Clear();
-                pending.Write(unfinished);
+                pending.DiscardFront(pending.Length - rest.Length);
                 if (pending.Length > MaxUnfinishedEvent)
                 {
                     ready.Write(pending.Span); // larger than any provider's event: forwarded rather than held without bound

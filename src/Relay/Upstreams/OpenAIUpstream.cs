@@ -43,7 +43,7 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
         _baseUrl = config.BaseUrl!.TrimEnd('/');
         _transport = new UpstreamTransport(name, config, new ProviderCredentials(config, config.ApiKey, bearerByDefault: true), time, logger);
         _models = new OpenAIModelOptions(config);
-        _chatUri = ChatCompletionsUri(config.BaseUrl!);
+        _chatUri = UpstreamConnections.OpenAIEndpoint(config.BaseUrl!, "/chat/completions");
         _passThrough = new SameProtocolPassThrough(_transport, _chatUri, name, ChatDialect.Instance);
         TokenEstimator.LoadInBackground();
     }
@@ -62,13 +62,6 @@ internal sealed class OpenAIUpstream : IUpstream, IDisposable
     public bool CanApply(CorrectionKind kind) => true;
 
     public int? ConfiguredMaxTokens(string upstreamModel) => _models.ConfiguredMaxTokens(upstreamModel);
-
-    /// <summary>The base URL is the OpenAI-style one, <c>/v1</c> included; <c>/chat/completions</c> is appended unless present.</summary>
-    public static Uri ChatCompletionsUri(string baseUrl)
-    {
-        var root = baseUrl.TrimEnd('/');
-        return new Uri(root.EndsWith("/chat/completions", StringComparison.OrdinalIgnoreCase) ? root : root + "/chat/completions");
-    }
 
     public async Task<UpstreamResult> SendAsync(UpstreamRequest request, CancellationToken cancellationToken)
     {

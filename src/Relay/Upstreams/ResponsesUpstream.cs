@@ -36,7 +36,7 @@ internal sealed class ResponsesUpstream : IUpstream, IDisposable
         Name = name;
         _baseUrl = config.BaseUrl!.TrimEnd('/');
         _transport = new UpstreamTransport(name, config, new ProviderCredentials(config, config.ApiKey, bearerByDefault: true), time, logger);
-        _responsesUri = ResponsesUri(config.BaseUrl!);
+        _responsesUri = UpstreamConnections.OpenAIEndpoint(config.BaseUrl!, "/responses");
         _passThrough = new SameProtocolPassThrough(_transport, _responsesUri, name, ResponsesDialect.Instance);
         TokenEstimator.LoadInBackground();
     }
@@ -57,13 +57,6 @@ internal sealed class ResponsesUpstream : IUpstream, IDisposable
     public bool CanApply(CorrectionKind kind) => kind != CorrectionKind.UseMaxCompletionTokens;
 
     public int? ConfiguredMaxTokens(string upstreamModel) => null;
-
-    /// <summary>The base URL is the OpenAI-style one, <c>/v1</c> included; <c>/responses</c> is appended unless present.</summary>
-    public static Uri ResponsesUri(string baseUrl)
-    {
-        var root = baseUrl.TrimEnd('/');
-        return new Uri(root.EndsWith("/responses", StringComparison.OrdinalIgnoreCase) ? root : root + "/responses");
-    }
 
     public async Task<UpstreamResult> SendAsync(UpstreamRequest request, CancellationToken cancellationToken)
     {

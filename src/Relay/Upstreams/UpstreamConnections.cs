@@ -21,6 +21,14 @@ internal static class UpstreamConnections
         RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8,
     }, disposeHandler: true);
 
+    /// <summary>An OpenAI-style endpoint: the base URL is the one with its version path (<c>/v1</c>) included, and
+    /// <paramref name="path"/> (<c>/chat/completions</c>, <c>/responses</c>) is appended unless it is already there.</summary>
+    public static Uri OpenAIEndpoint(string baseUrl, string path)
+    {
+        var root = baseUrl.TrimEnd('/');
+        return new Uri(root.EndsWith(path, StringComparison.OrdinalIgnoreCase) ? root : root + path);
+    }
+
     /// <summary>One Anthropic <c>ping</c> event; Claude Code gives up on a stream after 300 s of silence, so a ping
     /// every <c>pingIntervalSeconds</c> (default 15) keeps it, and proxies in between, waiting.</summary>
     public static TimeSpan PingInterval(ProviderConfig config) => TimeSpan.FromSeconds(config.PingIntervalSeconds ?? 15);

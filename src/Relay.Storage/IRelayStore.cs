@@ -1,8 +1,10 @@
+using Relay.Storage.Accounts;
+
 namespace Relay.Storage;
 
 /// <summary>Everything Relay persists. SQLite is the default; a shared database lets several instances agree.</summary>
 /// <remarks>Implementations are thread-safe and hold no per-process state another instance would need.</remarks>
-public interface IRelayStore : IApiKeyStore, IUsageStore, IProviderCorrectionStore, IAsyncDisposable
+public interface IRelayStore : IApiKeyStore, IUserStore, IAdmissionStore, IPriceStore, IUsageStore, IProviderCorrectionStore, IAsyncDisposable
 {
     /// <summary>Creates or migrates the schema. Safe to call on every start and from several processes.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
@@ -11,23 +13,35 @@ public interface IRelayStore : IApiKeyStore, IUsageStore, IProviderCorrectionSto
     string Description { get; }
 }
 
-/// <summary>Client API keys, stored only as SHA-256 hashes.</summary>
+/// <summary>Client API keys, stored only as SHA-256 hashes, with what each may do.</summary>
 public interface IApiKeyStore
 {
     /// <exception cref="DuplicateKeyNameException">An active key already has this name.</exception>
-    Task<ApiKeyInfo> CreateKeyAsync(string name, byte[] keyHash, string displayPrefix, CancellationToken cancellationToken);
+    /// <exception cref="UnknownUserException">The key names a user that does not exist.</exception>
+    Task<ApiKeyInfo> CreateKeyAsync(NewApiKey key, CancellationToken cancellationToken);
 
-    /// <summary>The active (not revoked) key with this hash, with the stored hash for a constant-time comparison.</summary>
+    /// <summary>The key with this hash unless it was revoked (disabled and expired keys too: the caller says which),
+    /// with the stored hash for a constant-time comparison.</summary>
     Task<StoredApiKey?> FindActiveKeyAsync(byte[] keyHash, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(bool includeRevoked, CancellationToken cancellationToken);
+
+    /// <summary>The active (not revoked) key with this name, or null.</summary>
+    Task<ApiKeyInfo?> FindKeyAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the limits and the user of the active key with this name; null when there is none.</summary>
+    /// <exception cref="UnknownUserException">The user does not exist.</exception>
+    Task<ApiKeyInfo?> UpdateKeyAsync(string name, KeyLimits limits, string? userName, CancellationToken cancellationToken);
+
+    /// <summary>Disables or enables the active key with this name; false when there is none.</summary>
+    Task<bool> SetKeyDisabledAsync(string name, bool disabled, CancellationToken cancellationToken);
 
     /// <summary>Revokes the active key with this name; false when there is none.</summary>
     Task<bool> RevokeKeyAsync(string name, CancellationToken cancellationToken);
 
     Task<int> CountActiveKeysAsync(CancellationToken cancellationToken);
 
-    /// <summary>Raised after this store instance created or revoked a key, so caches can drop what they hold.</summary>
+    /// <summary>Raised after this store instance created, changed or revoked a key, so caches can drop what they hold.</summary>
     event Action? KeysChanged;
 }
 

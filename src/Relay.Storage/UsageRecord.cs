@@ -36,6 +36,25 @@ public sealed class UsageRecord
 
     public long CacheReadInputTokens { get; init; }
 
+    /// <summary>The part of <see cref="CacheCreationInputTokens"/> written for one hour (the rest was written for five
+    /// minutes), from the provider's <c>cache_creation.ephemeral_1h_input_tokens</c>.</summary>
+    public long CacheCreation1hInputTokens { get; init; }
+
+    /// <summary>Server-tool calls the provider ran and bills (web searches, web fetches).</summary>
+    public long ServerToolUses { get; init; }
+
+    /// <summary>What the request cost, in <see cref="Accounts.Usd"/> nanos; null when no price is known for its model.</summary>
+    public long? CostNanos { get; init; }
+
+    /// <summary>The user whose key made the request.</summary>
+    public long? UserId { get; init; }
+
+    public string? UserName { get; init; }
+
+    /// <summary>The admission reservation this record settles (<see cref="Accounts.IAdmissionStore"/>): writing the
+    /// record charges <see cref="CostNanos"/> to the key and its user and drops the reservation. Not stored.</summary>
+    public long? ReservationId { get; init; }
+
     /// <summary>Milliseconds until the first response byte went to the client; null when none did.</summary>
     public double? FirstByteMs { get; init; }
 

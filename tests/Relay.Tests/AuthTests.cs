@@ -1,3 +1,4 @@
+using Relay.Storage;
 using System.Net;
 using Relay.Auth;
 using Relay.Tests.Infrastructure;

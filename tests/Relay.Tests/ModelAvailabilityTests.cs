@@ -1,3 +1,4 @@
+using Relay.Storage;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;

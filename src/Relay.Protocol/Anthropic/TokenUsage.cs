@@ -3,6 +3,13 @@ namespace Relay.Protocol.Anthropic;
 /// <summary>Token counts of one request, in Anthropic's terms (input excludes cached tokens).</summary>
 public record struct TokenUsage(long InputTokens, long OutputTokens, long CacheCreationInputTokens, long CacheReadInputTokens)
 {
+    /// <summary>The part of <see cref="CacheCreationInputTokens"/> written for one hour (<c>cache_creation.ephemeral_1h_input_tokens</c>);
+    /// the rest was written for five minutes.</summary>
+    public long CacheCreation1hInputTokens { get; set; }
+
+    /// <summary>Server-tool calls the provider ran (<c>server_tool_use.web_search_requests</c> and <c>web_fetch_requests</c>).</summary>
+    public long ServerToolUses { get; set; }
+
     /// <summary>Applies the fields a later event reported; Anthropic's <c>message_delta</c> usage is cumulative.</summary>
     public void Apply(in UsageFields fields)
     {
@@ -25,6 +32,16 @@ public record struct TokenUsage(long InputTokens, long OutputTokens, long CacheC
         {
             CacheReadInputTokens = read;
         }
+
+        if (fields.CacheCreation1hInputTokens is { } oneHour)
+        {
+            CacheCreation1hInputTokens = oneHour;
+        }
+
+        if (fields.ServerToolUses is { } serverToolUses)
+        {
+            ServerToolUses = serverToolUses;
+        }
     }
 }
 
@@ -35,6 +52,8 @@ public struct UsageFields
     public long? OutputTokens;
     public long? CacheCreationInputTokens;
     public long? CacheReadInputTokens;
+    public long? CacheCreation1hInputTokens;
+    public long? ServerToolUses;
 
     public readonly bool HasAny =>
         InputTokens.HasValue || OutputTokens.HasValue || CacheCreationInputTokens.HasValue || CacheReadInputTokens.HasValue;

@@ -19,8 +19,9 @@ public sealed partial class MemoryRelayStore : IRelayStore
 
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task<ApiKeyInfo> CreateKeyAsync(string name, byte[] keyHash, string displayPrefix, CancellationToken cancellationToken)
+    public Task<ApiKeyInfo> CreateKeyAsync(NewApiKey key, CancellationToken cancellationToken)
     {
+        var (name, keyHash, displayPrefix) = key;
         lock (_lock)
         {
             if (_keys.Any(k => k.Info.Name == name && k.Info.RevokedAt is null))

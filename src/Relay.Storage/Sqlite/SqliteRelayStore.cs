@@ -38,8 +38,9 @@ public sealed partial class SqliteRelayStore : IRelayStore
         await SqliteSchema.MigrateAsync(connection, cancellationToken);
     }
 
-    public async Task<ApiKeyInfo> CreateKeyAsync(string name, byte[] keyHash, string displayPrefix, CancellationToken cancellationToken)
+    public async Task<ApiKeyInfo> CreateKeyAsync(NewApiKey key, CancellationToken cancellationToken)
     {
+        var (name, keyHash, displayPrefix) = key;
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """

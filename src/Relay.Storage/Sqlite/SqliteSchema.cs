@@ -63,6 +63,65 @@ internal static class SqliteSchema
         ALTER TABLE usage ADD COLUMN parent_agent_id TEXT;
         ALTER TABLE usage ADD COLUMN request_class TEXT;
         """,
+        // Accounts: users with balances, keys with limits, the shared limits state, prices and cost. Money is in
+        // nanodollars (Usd), so sums are exact integers.
+        """
+        CREATE TABLE users (
+            id            INTEGER PRIMARY KEY,
+            name          TEXT    NOT NULL UNIQUE,
+            balance_nanos INTEGER,
+            spent_nanos   INTEGER NOT NULL DEFAULT 0,
+            created_at    INTEGER NOT NULL
+        );
+        ALTER TABLE api_keys ADD COLUMN user_id INTEGER REFERENCES users (id);
+        ALTER TABLE api_keys ADD COLUMN disabled_at INTEGER;
+        ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+        ALTER TABLE api_keys ADD COLUMN models TEXT;
+        ALTER TABLE api_keys ADD COLUMN allowed_ips TEXT;
+        ALTER TABLE api_keys ADD COLUMN rpm INTEGER;
+        ALTER TABLE api_keys ADD COLUMN tpm INTEGER;
+        ALTER TABLE api_keys ADD COLUMN concurrency INTEGER;
+        ALTER TABLE api_keys ADD COLUMN budget_nanos INTEGER;
+        ALTER TABLE api_keys ADD COLUMN budget_period TEXT NOT NULL DEFAULT 'total';
+        ALTER TABLE api_keys ADD COLUMN spent_nanos INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE key_spend (
+            key_id       INTEGER NOT NULL,
+            period       TEXT    NOT NULL,
+            period_start INTEGER NOT NULL,
+            spent_nanos  INTEGER NOT NULL,
+            PRIMARY KEY (key_id, period, period_start)
+        ) WITHOUT ROWID;
+        CREATE TABLE rate_buckets (
+            key_id     INTEGER NOT NULL,
+            kind       TEXT    NOT NULL,
+            level      REAL    NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (key_id, kind)
+        ) WITHOUT ROWID;
+        CREATE TABLE reservations (
+            id               INTEGER PRIMARY KEY,
+            key_id           INTEGER NOT NULL,
+            user_id          INTEGER,
+            reserved_nanos   INTEGER NOT NULL,
+            estimated_tokens INTEGER NOT NULL,
+            holds_slot       INTEGER NOT NULL,
+            expires_at       INTEGER NOT NULL
+        );
+        CREATE INDEX reservations_key ON reservations (key_id, expires_at);
+        CREATE INDEX reservations_user ON reservations (user_id, expires_at);
+        CREATE INDEX reservations_expires ON reservations (expires_at);
+        CREATE TABLE prices (
+            model      TEXT    PRIMARY KEY,
+            rates      TEXT    NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        ALTER TABLE usage ADD COLUMN user_id INTEGER;
+        ALTER TABLE usage ADD COLUMN user_name TEXT;
+        ALTER TABLE usage ADD COLUMN cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage ADD COLUMN server_tool_uses INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage ADD COLUMN cost_nanos INTEGER;
+        CREATE INDEX usage_user_ts ON usage (user_id, ts);
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Relay.Auth;
 using Relay.Configuration;
 using Relay.Hosting;
+using Relay.Storage;
 
 namespace Relay.Cli;
 

@@ -1,0 +1,18 @@
+namespace Relay.Storage.Accounts;
+
+/// <summary>
+/// Money is counted in billionths of a US dollar (<c>long</c>), so balances, budgets and costs add up exactly in every
+/// store and in atomic counters: a price of up to three decimals per million tokens is a whole number per token.
+/// </summary>
+public static class Usd
+{
+    public const long NanosPerDollar = 1_000_000_000;
+
+    public static long ToNanos(decimal dollars) => (long)decimal.Round(dollars * NanosPerDollar, MidpointRounding.AwayFromZero);
+
+    public static decimal FromNanos(long nanos) => nanos / (decimal)NanosPerDollar;
+
+    /// <summary>For people: <c>$12.345678</c> (six decimals, enough to see a single cheap request).</summary>
+    public static string Format(long nanos) =>
+        (nanos < 0 ? "-$" : "$") + Math.Abs(FromNanos(nanos)).ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,79 @@
+using Relay.Protocol.Anthropic;
+using Relay.Storage.Accounts;
+
+namespace Relay.Accounting;
+
+/// <summary>One model's prices with the cache multipliers applied, and what a request costs at them.</summary>
+internal sealed class ModelPrice
+{
+    // A price in dollars per million tokens is nanodollars per token times 1000.
+    private const decimal NanosPerTokenPerDollarPerMillion = Usd.NanosPerDollar / 1_000_000m;
+
+    public ModelPrice(string model, PriceRates rates, string source)
+    {
+        Model = model;
+        Rates = rates;
+        Source = source;
+        LongPrompt = rates.LongPrompt is { } longRates && rates.LongPromptThreshold is not null ? new ModelPrice(model, longRates, source) : null;
+    }
+
+    /// <summary>The price table entry that matched (a model name, a pattern or <c>provider/model</c>).</summary>
+    public string Model { get; }
+
+    public PriceRates Rates { get; }
+
+    /// <summary>Where the price came from: <c>default (taken YYYY-MM-DD)</c>, <c>relay.json</c> or <c>admin</c>.</summary>
+    public string Source { get; }
+
+    private ModelPrice? LongPrompt { get; }
+
+    public decimal Input => Rates.Input;
+
+    public decimal Output => Rates.Output;
+
+    public decimal CacheWrite5m => Rates.CacheWrite5m ?? Rates.Input * 1.25m;
+
+    public decimal CacheWrite1h => Rates.CacheWrite1h ?? Rates.Input * 2m;
+
+    public decimal CacheRead => Rates.CacheRead ?? Rates.Input * 0.1m;
+
+    public decimal ServerToolCall => Rates.ServerToolCall ?? 0m;
+
+    /// <summary>The cost of what a request used, in nanodollars. Cache writes without a 1-hour part are 5-minute writes.</summary>
+    public long CostNanos(in TokenUsage usage)
+    {
+        var prompt = usage.InputTokens + usage.CacheCreationInputTokens + usage.CacheReadInputTokens;
+        if (LongPrompt is not null && prompt > Rates.LongPromptThreshold)
+        {
+            return LongPrompt.CostNanos(usage);
+        }
+
+        var oneHour = Math.Clamp(usage.CacheCreation1hInputTokens, 0, usage.CacheCreationInputTokens);
+        var dollarsPerMillionTimesTokens =
+            usage.InputTokens * Input
+            + usage.OutputTokens * Output
+            + (usage.CacheCreationInputTokens - oneHour) * CacheWrite5m
+            + oneHour * CacheWrite1h
+            + usage.CacheReadInputTokens * CacheRead;
+        var nanos = dollarsPerMillionTimesTokens * NanosPerTokenPerDollarPerMillion + usage.ServerToolUses * ServerToolCall * Usd.NanosPerDollar;
+        return (long)decimal.Round(nanos, MidpointRounding.AwayFromZero);
+    }
+
+    /// <summary>What admission holds for a request before its usage is known: its input priced at the dearest input
+    /// rate (a 1-hour cache write) and <paramref name="maxOutputTokens"/> of output, so a settled request never costs
+    /// more than it held unless the input estimate fell short.</summary>
+    public long ReservationNanos(long estimatedInputTokens, long maxOutputTokens)
+    {
+        var price = LongPrompt is not null && estimatedInputTokens > Rates.LongPromptThreshold ? LongPrompt : this;
+        var dearestInput = Math.Max(price.Input, Math.Max(price.CacheWrite1h, price.CacheWrite5m));
+        var nanos = (estimatedInputTokens * dearestInput + maxOutputTokens * price.Output) * NanosPerTokenPerDollarPerMillion;
+        return (long)decimal.Round(nanos, MidpointRounding.AwayFromZero);
+    }
+}
+
+/// <summary>The price of a request's model: an admin-set price, then relay.json, then the shipped defaults; for each,
+/// the requested name first, then <c>provider/upstream-model</c>.</summary>
+internal interface IPriceBook
+{
+    ModelPrice? Find(string? requestedModel, string? provider, string? upstreamModel);
+}

@@ -57,6 +57,14 @@ public interface IUsageStore
 
     /// <summary>The most recent records, newest first.</summary>
     Task<IReadOnlyList<UsageRecord>> GetRecentUsageAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> records that match <paramref name="filter"/>, newest first; only those
+    /// with an id below <paramref name="beforeId"/> when it is given (the previous page's <see cref="UsagePage.NextBeforeId"/>).</summary>
+    Task<UsagePage> GetUsagePageAsync(UsageFilter filter, long? beforeId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The records that match <paramref name="filter"/>, summed per <paramref name="by"/>: days oldest first,
+    /// other groups by cost, then by tokens, largest first.</summary>
+    Task<IReadOnlyList<UsageGroupTotals>> GetUsageTotalsAsync(UsageFilter filter, UsageGrouping by, CancellationToken cancellationToken);
 }
 
 public sealed class DuplicateKeyNameException(string name)

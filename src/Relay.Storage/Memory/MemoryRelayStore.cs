@@ -11,7 +11,8 @@ public sealed partial class MemoryRelayStore : IRelayStore
 
     private readonly Lock _lock = new();
     private readonly List<(ApiKeyInfo Info, byte[] Hash)> _keys = [];
-    private readonly LinkedList<UsageRecord> _usage = new();
+    private readonly LinkedList<UsageEntry> _usage = new();
+    private long _lastUsageId;
 
     public string Description => "memory (nothing is written to disk)";
 
@@ -83,7 +84,7 @@ public sealed partial class MemoryRelayStore : IRelayStore
         {
             foreach (var record in records)
             {
-                _usage.AddFirst(record);
+                _usage.AddFirst(new UsageEntry(++_lastUsageId, record));
                 if (_usage.Count > Capacity)
                 {
                     _usage.RemoveLast();
@@ -98,7 +99,7 @@ public sealed partial class MemoryRelayStore : IRelayStore
     {
         lock (_lock)
         {
-            var records = _usage.Where(r => since is null || r.Timestamp >= since).ToList();
+            var records = Records().Where(r => since is null || r.Timestamp >= since).ToList();
             return Task.FromResult(new UsageReport(
                 Sum(records, r => r.KeyName ?? "(no key)"),
                 Sum(records, r => r.RequestedModel ?? "(none)"),
@@ -110,7 +111,7 @@ public sealed partial class MemoryRelayStore : IRelayStore
     {
         lock (_lock)
         {
-            return Task.FromResult<IReadOnlyList<SessionUsage>>(_usage
+            return Task.FromResult<IReadOnlyList<SessionUsage>>(Records()
                 .Where(r => since is null || r.Timestamp >= since)
                 .GroupBy(r => r.SessionId ?? SessionUsage.NoSession)
                 .Select(g => new SessionUsage(g.Min(r => r.Timestamp), g.Max(r => r.Timestamp),
@@ -125,11 +126,14 @@ public sealed partial class MemoryRelayStore : IRelayStore
     {
         lock (_lock)
         {
-            return Task.FromResult<IReadOnlyList<UsageRecord>>(_usage.Take(limit).ToList());
+            return Task.FromResult<IReadOnlyList<UsageRecord>>(Records().Take(limit).ToList());
         }
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>The kept records, newest first; call under the lock.</summary>
+    private IEnumerable<UsageRecord> Records() => _usage.Select(e => e.Record);
 
     private static List<UsageTotals> Sum(List<UsageRecord> records, Func<UsageRecord, string> group) =>
         records.GroupBy(group).Select(g => Total(g.Key, g)).OrderByDescending(t => t.InputTokens + t.OutputTokens).ToList();

@@ -1,11 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
 using Relay.Storage;
+using Relay.Storage.Accounts;
+using Relay.Usage;
 using Spectre.Console;
 
 namespace Relay.Cli;
 
-/// <summary><c>relay usage</c>: requests and tokens per key and per model, with totals; or per client session.</summary>
+/// <summary><c>relay usage</c>: requests, tokens and cost per key and per model (or per user, day, provider or client
+/// session), with totals, over the records that match the filters.</summary>
 internal static class UsageCommand
 {
     private const int MaxSessions = 50;
@@ -13,41 +16,86 @@ internal static class UsageCommand
     public static Command Create()
     {
         var config = CliOptions.Config();
-        var since = new Option<string?>("--since") { Description = "Only the last period, such as 24h, 7d or 30m." };
+        var since = new Option<string?>("--since") { Description = $"Only records from then on: {UsageTimeBound.Forms}." };
+        var until = new Option<string?>("--until") { Description = "Only records before then (a day counts whole), in the same forms as --since." };
         var by = new Option<string?>("--by")
         {
-            Description = "One grouping: key, model, or session (Claude Code sessions, most recent first).",
+            Description = "One grouping: key, user, model, day (UTC), provider, or session (Claude Code sessions, most recent first). Default: key, then model.",
         };
-        by.AcceptOnlyFromAmong("key", "model", "session");
-        var command = new Command("usage", "Show usage per key and per model, or per session.") { config, since, by };
+        by.AcceptOnlyFromAmong("key", "user", "model", "day", "provider", "session");
+        var key = new Option<string?>("--key") { Description = "Only this key's records (by name)." };
+        var user = new Option<string?>("--user") { Description = "Only this user's records." };
+        var model = new Option<string?>("--model") { Description = "Only requests for this model name, as the client sent it." };
+        var status = new Option<string?>("--status") { Description = "Only ok requests, error ones, or one HTTP status such as 429." };
+        var command = new Command("usage", "Show usage and cost per key and per model, or per user, day, provider or session.")
+        {
+            config, since, until, by, key, user, model, status,
+        };
         command.SetAction((parse, ct) => CliOptions.GuardAsync(parse, async output =>
         {
-            DateTimeOffset? from = null;
-            if (parse.GetValue(since) is { } period)
+            var error = parse.InvocationConfiguration.Error;
+            var now = DateTimeOffset.UtcNow;
+            var filter = new UsageFilter
             {
-                if (!TryParsePeriod(period, out var span))
+                KeyName = parse.GetValue(key),
+                UserName = parse.GetValue(user),
+                Model = parse.GetValue(model),
+            };
+            if (parse.GetValue(since) is { } sinceText)
+            {
+                if (!UsageTimeBound.TryParse(sinceText, now, endOfDay: false, out var from))
                 {
-                    await parse.InvocationConfiguration.Error.WriteLineAsync($"relay: --since '{period}' is not a period such as 30m, 24h or 7d.");
+                    await error.WriteLineAsync($"relay: --since '{sinceText}' is not {UsageTimeBound.Forms}.");
                     return 2;
                 }
 
-                from = DateTimeOffset.UtcNow - span;
+                filter = filter with { Since = from };
             }
 
-            await using var store = await CliOptions.OpenStoreAsync(CliOptions.LoadForManagement(parse.GetValue(config)!), ct);
-            var report = await store.GetUsageReportAsync(from, ct);
-            var console = TableOutput.For(output);
-            if (report.Total.Requests == 0)
+            if (parse.GetValue(until) is { } untilText)
             {
-                await output.WriteLineAsync(from is null ? "No requests recorded yet." : "No requests in that period.");
-                return 0;
+                if (!UsageTimeBound.TryParse(untilText, now, endOfDay: true, out var to))
+                {
+                    await error.WriteLineAsync($"relay: --until '{untilText}' is not {UsageTimeBound.Forms}.");
+                    return 2;
+                }
+
+                filter = filter with { Until = to };
+            }
+
+            if (parse.GetValue(status) is { } statusText)
+            {
+                if (!UsageStatusFilter.TryParse(statusText, out var statusFilter))
+                {
+                    await error.WriteLineAsync($"relay: --status '{statusText}' is not ok, error or an HTTP status such as 429.");
+                    return 2;
+                }
+
+                filter = filter with { Status = statusFilter };
             }
 
             var grouping = parse.GetValue(by);
+            var narrowed = filter with { Since = null };
+            if (grouping == "session" && narrowed != UsageFilter.All)
+            {
+                await error.WriteLineAsync("relay: --by session takes only --since; the other filters apply to the other groupings.");
+                return 2;
+            }
+
+            await using var store = await CliOptions.OpenStoreAsync(CliOptions.LoadForManagement(parse.GetValue(config)!), ct);
+            var console = TableOutput.For(output);
+            var first = await store.GetUsageTotalsAsync(filter, Grouping(grouping ?? "key"), ct);
+            var total = UsageGroupTotals.Sum("Total", first);
+            if (total.Requests == 0)
+            {
+                await output.WriteLineAsync(filter == UsageFilter.All ? "No requests recorded yet." : "No requests match.");
+                return 0;
+            }
+
             if (grouping == "session")
             {
-                var sessions = await store.GetUsageBySessionAsync(from, MaxSessions, ct);
-                console.Write(BuildSessionTable(sessions, report.Total));
+                var sessions = await store.GetUsageBySessionAsync(filter.Since, MaxSessions, ct);
+                console.Write(BuildSessionTable(sessions, total));
                 if (sessions.Count == MaxSessions)
                 {
                     await output.WriteLineAsync($"The {MaxSessions} most recently active sessions; use --since to look at a shorter period.");
@@ -56,14 +104,16 @@ internal static class UsageCommand
                 return 0;
             }
 
-            if (grouping is null or "key")
+            console.Write(BuildTable(Title(grouping ?? "key"), first, total));
+            if (grouping is null)
             {
-                console.Write(BuildTable("Key", report.ByKey, report.Total));
+                console.Write(BuildTable("Model", await store.GetUsageTotalsAsync(filter, UsageGrouping.Model, ct), total));
             }
 
-            if (grouping is null or "model")
+            if (total.UnpricedRequests > 0)
             {
-                console.Write(BuildTable("Model", report.ByModel, report.Total));
+                await output.WriteLineAsync($"{N(total.UnpricedRequests)} of {N(total.Requests)} requests unpriced (no price was known for their model; "
+                    + "see `relay prices`): a cost marked * leaves them out, - means nothing was priced.");
             }
 
             return 0;
@@ -71,9 +121,28 @@ internal static class UsageCommand
         return command;
     }
 
-    private static Table BuildTable(string groupTitle, IReadOnlyList<UsageTotals> rows, UsageTotals total)
+    private static UsageGrouping Grouping(string name) => name switch
     {
-        var table = new Table().AddColumns(groupTitle, "Requests", "Errors", "Input", "Output", "Cache write", "Cache read");
+        "user" => UsageGrouping.User,
+        "model" => UsageGrouping.Model,
+        "day" => UsageGrouping.Day,
+        "provider" => UsageGrouping.Provider,
+        _ => UsageGrouping.Key,
+    };
+
+    private static string Title(string name) => name == "day" ? "Day (UTC)" : char.ToUpperInvariant(name[0]) + name[1..];
+
+    private static Table BuildTable(string groupTitle, IReadOnlyList<UsageGroupTotals> rows, UsageGroupTotals total)
+    {
+        // Server-tool calls are rare; their column appears only when there are some.
+        var tools = total.ServerToolUses > 0;
+        var table = new Table().AddColumns(groupTitle, "Requests", "Errors", "Input", "Output", "Cache write 5m", "Cache write 1h", "Cache read");
+        if (tools)
+        {
+            table.AddColumn("Server tools");
+        }
+
+        table.AddColumn("Cost");
         foreach (var column in table.Columns.Skip(1))
         {
             column.RightAligned();
@@ -81,14 +150,28 @@ internal static class UsageCommand
 
         foreach (var row in rows)
         {
-            AddRow(table, Markup.Escape(row.Group), row);
+            AddRow(table, Markup.Escape(row.Group), row, tools);
         }
 
-        AddRow(table, "[bold]Total[/]", total);
+        AddRow(table, "[bold]Total[/]", total, tools);
         return table;
     }
 
-    private static Table BuildSessionTable(IReadOnlyList<SessionUsage> sessions, UsageTotals total)
+    private static void AddRow(Table table, string label, UsageGroupTotals t, bool tools)
+    {
+        List<string> cells = [label, N(t.Requests), N(t.Errors), N(t.InputTokens), N(t.OutputTokens), N(t.CacheWrite5mTokens),
+            N(t.CacheWrite1hTokens), N(t.CacheReadTokens)];
+        if (tools)
+        {
+            cells.Add(N(t.ServerToolUses));
+        }
+
+        // A group with nothing priced has no cost to show, not a cost of zero.
+        cells.Add(t.UnpricedRequests == t.Requests ? "-" : Usd.Format(t.CostNanos) + (t.UnpricedRequests > 0 ? "*" : ""));
+        table.AddRow([.. cells]);
+    }
+
+    private static Table BuildSessionTable(IReadOnlyList<SessionUsage> sessions, UsageGroupTotals total)
     {
         var table = new Table().AddColumns("Session", "Last active (UTC)", "Minutes", "Agents", "Requests", "Errors", "Input", "Output",
             "Cache write", "Cache read");
@@ -106,30 +189,9 @@ internal static class UsageCommand
         }
 
         table.AddRow("[bold]Total[/]", "", "", "", N(total.Requests), N(total.Errors), N(total.InputTokens), N(total.OutputTokens),
-            N(total.CacheCreationInputTokens), N(total.CacheReadInputTokens));
+            N(total.CacheWrite5mTokens + total.CacheWrite1hTokens), N(total.CacheReadTokens));
         return table;
     }
 
-    private static void AddRow(Table table, string label, UsageTotals t) =>
-        table.AddRow(label, N(t.Requests), N(t.Errors), N(t.InputTokens), N(t.OutputTokens), N(t.CacheCreationInputTokens), N(t.CacheReadInputTokens));
-
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
-
-    public static bool TryParsePeriod(string text, out TimeSpan span)
-    {
-        span = default;
-        if (text.Length < 2 || !int.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount <= 0)
-        {
-            return false;
-        }
-
-        span = char.ToLowerInvariant(text[^1]) switch
-        {
-            'm' => TimeSpan.FromMinutes(amount),
-            'h' => TimeSpan.FromHours(amount),
-            'd' => TimeSpan.FromDays(amount),
-            _ => TimeSpan.Zero,
-        };
-        return span > TimeSpan.Zero;
-    }
 }

@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace Relay.Usage;
+
+/// <summary>
+/// The start or end of a usage period as people write it: a duration back from now (<c>30m</c>, <c>24h</c>, <c>7d</c>,
+/// <c>2w</c>), a UTC day (<c>2026-03-01</c>) or an ISO 8601 instant (<c>2026-03-01T12:00:00Z</c>, UTC unless it says
+/// otherwise). Shared by <c>relay usage</c> and the admin API, so both read the same text the same way.
+/// </summary>
+internal static class UsageTimeBound
+{
+    public const string Forms = "a duration such as 30m, 24h or 7d, a day such as 2026-03-01, or an ISO 8601 time";
+
+    /// <param name="endOfDay">For an end bound (exclusive): a day then means up to the end of that day, so
+    /// <c>--until 2026-03-01</c> includes the whole of March 1st.</param>
+    public static bool TryParse(string? text, DateTimeOffset now, bool endOfDay, out DateTimeOffset bound)
+    {
+        bound = default;
+        text = text?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+
+        if (TryParseDuration(text, out var span))
+        {
+            bound = now - span;
+            return true;
+        }
+
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            bound = endOfDay ? start.AddDays(1) : start;
+            return true;
+        }
+
+        // A time needs its date and a 'T' (or a space): a bare number is neither a duration nor a time.
+        return text.Length > 10 && char.IsAsciiDigit(text[0])
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out bound);
+    }
+
+    /// <summary>A positive whole number followed by m (minutes), h (hours), d (days) or w (weeks).</summary>
+    public static bool TryParseDuration(string text, out TimeSpan span)
+    {
+        span = default;
+        if (text.Length < 2 || !int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount <= 0)
+        {
+            return false;
+        }
+
+        span = char.ToLowerInvariant(text[^1]) switch
+        {
+            'm' => TimeSpan.FromMinutes(amount),
+            'h' => TimeSpan.FromHours(amount),
+            'd' => TimeSpan.FromDays(amount),
+            'w' => TimeSpan.FromDays(7.0 * amount),
+            _ => TimeSpan.Zero,
+        };
+        return span > TimeSpan.Zero;
+    }
+}

@@ -1,10 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Relay.Auth;
-using Relay.Configuration;
+using Relay.Endpoints.Admin;
 using Relay.Errors;
-using Relay.Protocol.Anthropic;
 using Relay.Hosting;
 using Relay.Routing;
 
@@ -12,16 +9,12 @@ namespace Relay.Endpoints;
 
 /// <summary>Admin endpoints, behind the admin key (config <c>adminKey</c> or <c>RELAY_ADMIN_KEY</c>); client keys
 /// never open them. <c>GET /v1/routes</c> reports every route's health.</summary>
-internal sealed class AdminHandler(RelayConfig config, ModelCatalog catalog, RouteHealthRegistry health, LearnedCorrections corrections,
+internal sealed class AdminHandler(AdminGate gate, ModelCatalog catalog, RouteHealthRegistry health, LearnedCorrections corrections,
     UnauthenticatedRequests strangers)
 {
-    private readonly byte[]? _adminKeyHash = AdminKey.Resolve(config) is { } key
-        ? SHA256.HashData(Encoding.UTF8.GetBytes(key))
-        : null;
-
     public async Task RoutesAsync(HttpContext context)
     {
-        if (Authorize(context) is { } error)
+        if (gate.Authorize(context) is { } error)
         {
             await ErrorResponses.WriteAsync(context, error);
             return;
@@ -59,23 +52,5 @@ internal sealed class AdminHandler(RelayConfig config, ModelCatalog catalog, Rou
 
         context.Response.ContentType = "application/json";
         await JsonSerializer.SerializeAsync(context.Response.Body, new RouteStatusList { Routes = routes, Unauthenticated = strangers.Status }, RelayJsonContext.Default.RouteStatusList, context.RequestAborted);
-    }
-
-    private RelayError? Authorize(HttpContext context)
-    {
-        if (_adminKeyHash is null)
-        {
-            return new RelayError(403, ErrorTypes.Permission, "Admin endpoints are off: set adminKey in relay.json or RELAY_ADMIN_KEY.", false);
-        }
-
-        var presented = ClientCredentials.Read(context.Request.Headers);
-        if (presented is null)
-        {
-            return strangers.Refuse(context, new RelayError(401, ErrorTypes.Authentication, "This admin endpoint needs the admin key (x-api-key or Authorization: Bearer).", false));
-        }
-
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), _adminKeyHash)
-            ? null
-            : strangers.Refuse(context, new RelayError(403, ErrorTypes.Permission, "This endpoint needs the admin key; client keys cannot use it.", false));
     }
 }

@@ -1,4 +1,5 @@
 using Relay.Doors;
+using Relay.Endpoints.Admin;
 using Relay.Protocol.Anthropic;
 
 namespace Relay.Endpoints;
@@ -21,7 +22,10 @@ internal static class RelayEndpoints
         api.MapGet("/v1/models", context => context.RequestServices.GetRequiredService<ModelsHandler>().ListAsync(context));
         api.MapGet("/v1/models/{id}", context => context.RequestServices.GetRequiredService<ModelsHandler>().GetAsync(context));
 
+        api.MapGet("/v1/key", context => context.RequestServices.GetRequiredService<KeyStatusHandler>().GetAsync(context));
+
         api.MapGet("/v1/routes", context => context.RequestServices.GetRequiredService<AdminHandler>().RoutesAsync(context));
+        api.MapAdminApi();
 
         // Claude Code probes the root and sends HEAD /api/hello (without credentials) before its first request, and
         // health checkers probe the root: answer at once, without a key, and without touching any provider.

@@ -3,6 +3,7 @@ using Relay.Accounting;
 using Relay.Auth;
 using Relay.Configuration;
 using Relay.Endpoints;
+using Relay.Endpoints.Admin;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 using Relay.Protocol.Text;
@@ -77,6 +78,7 @@ internal static class RelayApp
         services.AddSingleton<UpstreamDispatcher>();
         services.AddHostedService<HealthCheckService>();
         services.AddSingleton<AdminHandler>();
+        services.AddAdminApi();
         services.AddSingleton<ClientAuthenticator>();
         services.AddSingleton<UnauthenticatedRequests>();
         services.AddSingleton<UsageQueue>();

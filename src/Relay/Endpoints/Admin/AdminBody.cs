@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Relay.Errors;
 using Relay.Protocol.Text;
@@ -195,55 +194,53 @@ internal sealed class AdminBody : IDisposable
             : Fail<int>(field, "must be a whole number of at least 1, or null for no limit.");
     }
 
-    /// <summary>A list of strings, each checked by <paramref name="problem"/>; an empty list is null.</summary>
-    public IReadOnlyList<string>? Strings(string field, Func<string, string?> problem)
+    /// <summary>A list of strings, trimmed; an empty list is null.</summary>
+    public IReadOnlyList<string>? Strings(string field)
     {
         if (!TryGet(field, out var element) || element is null)
         {
             return null;
         }
 
-        if (element.Value.ValueKind != JsonValueKind.Array)
+        var items = new List<string>();
+        if (element.Value.ValueKind == JsonValueKind.Array)
         {
-            return FailList(field, "must be an array of strings, or null.");
+            foreach (var item in element.Value.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.String)
+                {
+                    items = null;
+                    break;
+                }
+
+                items.Add(item.GetString()!.Trim());
+            }
         }
 
-        var items = new List<string>();
-        foreach (var item in element.Value.EnumerateArray())
+        if (element.Value.ValueKind != JsonValueKind.Array || items is null)
         {
-            if (item.ValueKind != JsonValueKind.String)
-            {
-                return FailList(field, "must be an array of strings, or null.");
-            }
-
-            var text = item.GetString()!.Trim();
-            if (problem(text) is { } itemProblem)
-            {
-                return FailList(field, $"'{ClientText.Shorten(text)}' {itemProblem}");
-            }
-
-            items.Add(text);
+            Fail(field, "must be an array of strings, or null.");
+            return null;
         }
 
         return items.Count == 0 ? null : items;
     }
 
-    /// <summary>An ISO 8601 time (UTC unless it says otherwise), or a day (<c>2026-12-31</c>, meaning its start in UTC).</summary>
-    public DateTimeOffset? Time(string field)
+    /// <summary>A string as given; null when absent or null.</summary>
+    public string? Text(string field)
     {
         if (!TryGet(field, out var element) || element is null)
         {
             return null;
         }
 
-        if (element.Value.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(element.Value.GetString(), CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+        if (element.Value.ValueKind != JsonValueKind.String)
         {
-            return time;
+            Fail(field, "must be a string, or null.");
+            return null;
         }
 
-        return Fail<DateTimeOffset>(field, "must be an ISO 8601 time such as 2026-12-31T23:59:59Z, or null.");
+        return element.Value.GetString();
     }
 
     public BudgetPeriod? Period(string field)
@@ -258,10 +255,7 @@ internal sealed class AdminBody : IDisposable
             : Fail<BudgetPeriod>(field, "must be day, week, month or total.");
     }
 
-    /// <summary>Whether the field is present and null: PATCH's "clear this".</summary>
-    public bool IsNull(string field) => TryGet(field, out var element) && element is null;
-
-    public static string? NameProblem(string text) =>
+    private static string? NameProblem(string text) =>
         text.Length == 0 || text.Trim() != text ? "must not be empty or have surrounding spaces."
         : text.Length > 200 ? "must not be longer than 200 characters."
         : text.Any(char.IsControl) ? "must not contain control characters."
@@ -271,12 +265,6 @@ internal sealed class AdminBody : IDisposable
 
     private T? Fail<T>(string field, string problem)
         where T : struct
-    {
-        Fail(field, problem);
-        return null;
-    }
-
-    private IReadOnlyList<string>? FailList(string field, string problem)
     {
         Fail(field, problem);
         return null;

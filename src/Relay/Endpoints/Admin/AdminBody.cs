@@ -46,8 +46,9 @@ internal sealed class AdminBody : IDisposable
         {
             if (!fields.Contains(property.Name, StringComparer.Ordinal))
             {
+                var error = RelayError.InvalidRequest($"{ClientText.Shorten(property.Name)}: unknown field; this endpoint takes {string.Join(", ", fields)}.");
                 document.Dispose();
-                return (null, RelayError.InvalidRequest($"{ClientText.Shorten(property.Name)}: unknown field; this endpoint takes {string.Join(", ", fields)}."));
+                return (null, error);
             }
         }
 

@@ -75,9 +75,11 @@ public sealed partial class SqliteRelayStore : IRelayStore
             INSERT INTO usage (ts, request_id, key_id, key_name, endpoint, requested_model, provider, upstream_model,
                                status, error_type, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
                                first_byte_ms, duration_ms, streamed, attempts, attempt_log, route_rule,
-                               session_id, agent_id, parent_agent_id, request_class)
+                               session_id, agent_id, parent_agent_id, request_class,
+                               cache_write_1h_tokens, server_tool_uses, cost_nanos, user_id, user_name)
             VALUES ($ts, $rid, $kid, $kname, $endpoint, $model, $provider, $upstream, $status, $error, $in, $out, $cw, $cr,
-                    $ttfb, $duration, $streamed, $attempts, $attemptLog, $rule, $session, $agent, $parentAgent, $requestClass);
+                    $ttfb, $duration, $streamed, $attempts, $attemptLog, $rule, $session, $agent, $parentAgent, $requestClass,
+                    $cw1h, $serverTools, $cost, $uid, $uname);
             """;
         var p = command.Parameters;
         var ts = p.Add("$ts", SqliteType.Integer);
@@ -104,6 +106,11 @@ public sealed partial class SqliteRelayStore : IRelayStore
         var agent = p.Add("$agent", SqliteType.Text);
         var parentAgent = p.Add("$parentAgent", SqliteType.Text);
         var requestClass = p.Add("$requestClass", SqliteType.Text);
+        var cacheWrite1h = p.Add("$cw1h", SqliteType.Integer);
+        var serverTools = p.Add("$serverTools", SqliteType.Integer);
+        var cost = p.Add("$cost", SqliteType.Integer);
+        var userId = p.Add("$uid", SqliteType.Integer);
+        var userName = p.Add("$uname", SqliteType.Text);
         command.Prepare();
 
         foreach (var r in records)
@@ -132,6 +139,11 @@ public sealed partial class SqliteRelayStore : IRelayStore
             agent.Value = (object?)r.AgentId ?? DBNull.Value;
             parentAgent.Value = (object?)r.ParentAgentId ?? DBNull.Value;
             requestClass.Value = (object?)r.RequestClass ?? DBNull.Value;
+            cacheWrite1h.Value = r.CacheCreation1hInputTokens;
+            serverTools.Value = r.ServerToolUses;
+            cost.Value = (object?)r.CostNanos ?? DBNull.Value;
+            userId.Value = (object?)r.UserId ?? DBNull.Value;
+            userName.Value = (object?)r.UserName ?? DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -156,7 +168,8 @@ public sealed partial class SqliteRelayStore : IRelayStore
         command.CommandText = """
             SELECT ts, request_id, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error_type,
                    input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, first_byte_ms, duration_ms, streamed,
-                   attempts, attempt_log, route_rule, session_id, agent_id, parent_agent_id, request_class
+                   attempts, attempt_log, route_rule, session_id, agent_id, parent_agent_id, request_class,
+                   cache_write_1h_tokens, server_tool_uses, cost_nanos, user_id, user_name
             FROM usage ORDER BY id DESC LIMIT $limit;
             """;
         command.Parameters.AddWithValue("$limit", limit);
@@ -190,6 +203,11 @@ public sealed partial class SqliteRelayStore : IRelayStore
                 AgentId = reader.IsDBNull(21) ? null : reader.GetString(21),
                 ParentAgentId = reader.IsDBNull(22) ? null : reader.GetString(22),
                 RequestClass = reader.IsDBNull(23) ? null : reader.GetString(23),
+                CacheCreation1hInputTokens = reader.GetInt64(24),
+                ServerToolUses = reader.GetInt64(25),
+                CostNanos = reader.IsDBNull(26) ? null : reader.GetInt64(26),
+                UserId = reader.IsDBNull(27) ? null : reader.GetInt64(27),
+                UserName = reader.IsDBNull(28) ? null : reader.GetString(28),
             });
         }
 

@@ -47,7 +47,7 @@ public sealed class AccountCliTests : IDisposable
         foreach (var shown in new[]
                  {
                      "alice", "active", "models claude-sonnet-*,claude-haiku-4-5", "ip 10.0.0.0/8,2001:db8::/32,203.0.113.7", "60 rpm", "100,000 tpm",
-                     "3 concurrent", "expires 2030-06-01 10:00 UTC", "$0.000000", "$12.500000 of $12.500000 left (week)", "never",
+                     "3 concurrent", "expires 2030-06-01 10:00 UTC", "$0.00", "$12.50 of $12.50 left (week)", "never",
                  })
         {
             Assert.Contains(shown, row, StringComparison.Ordinal);
@@ -148,8 +148,8 @@ public sealed class AccountCliTests : IDisposable
         var all = (await RunOkAsync("keys", "list", "--all")).Stdout;
 
         var daily = Row(list, "daily");
-        Assert.Contains("$9.000000", daily, StringComparison.Ordinal);
-        Assert.Contains("$7.500000 of $10.000000 left (day)", daily, StringComparison.Ordinal);
+        Assert.Contains("$9.00", daily, StringComparison.Ordinal);
+        Assert.Contains("$7.50 of $10.00 left (day)", daily, StringComparison.Ordinal);
         Assert.Contains("expired", Row(list, "old"), StringComparison.Ordinal);
         Assert.DoesNotContain("gone", list, StringComparison.Ordinal);
         Assert.Contains("revoked", Row(all, "gone"), StringComparison.Ordinal);
@@ -158,23 +158,23 @@ public sealed class AccountCliTests : IDisposable
     [Fact]
     public async Task Users_CreateTopUpList()
     {
-        Assert.Contains("$10.500000", (await RunOkAsync("users", "create", "alice", "--balance", "10.50")).Stdout, StringComparison.Ordinal);
+        Assert.Contains("$10.50", (await RunOkAsync("users", "create", "alice", "--balance", "10.50")).Stdout, StringComparison.Ordinal);
         Assert.Contains("not prepaid", (await RunOkAsync("users", "create", "bob")).Stdout, StringComparison.Ordinal);
         await RunOkAsync("users", "create", "carol", "--balance", "$1");
-        Assert.Contains("now $12.500000", (await RunOkAsync("users", "topup", "alice", "2")).Stdout, StringComparison.Ordinal);
-        Assert.Contains("now $12.000000", (await RunOkAsync("users", "topup", "alice", "-0.5")).Stdout, StringComparison.Ordinal);
-        Assert.Contains("now $0.000000", (await RunOkAsync("users", "topup", "carol", "--", "-1")).Stdout, StringComparison.Ordinal);
+        Assert.Contains("now $12.50", (await RunOkAsync("users", "topup", "alice", "2")).Stdout, StringComparison.Ordinal);
+        Assert.Contains("now $12.00", (await RunOkAsync("users", "topup", "alice", "-0.5")).Stdout, StringComparison.Ordinal);
+        Assert.Contains("now $0.00", (await RunOkAsync("users", "topup", "carol", "--", "-1")).Stdout, StringComparison.Ordinal);
         await RunOkAsync("keys", "create", "--name", "a1", "--user", "alice");
         await RunOkAsync("keys", "create", "--name", "a2", "--user", "alice");
 
         var list = (await RunOkAsync("users", "list")).Stdout;
 
         var alice = Row(list, "alice");
-        Assert.Contains("$12.000000", alice, StringComparison.Ordinal);
+        Assert.Contains("$12.00", alice, StringComparison.Ordinal);
         Assert.Matches(@"│\s+2\s+│", alice); // two keys
         Assert.Contains("not prepaid", Row(list, "bob"), StringComparison.Ordinal);
         Assert.Matches(@"│\s+0\s+│", Row(list, "bob"));
-        Assert.Contains("$0.000000", Row(list, "carol"), StringComparison.Ordinal);
+        Assert.Contains("$0.00", Row(list, "carol"), StringComparison.Ordinal);
 
         var duplicate = await RelayProcess.RunAsync(_dir.Path, "users", "create", "alice");
         Assert.Equal(1, duplicate.ExitCode);

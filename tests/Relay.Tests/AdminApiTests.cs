@@ -206,6 +206,7 @@ public sealed class AdminApiTests : RelayWithUpstream
     [InlineData("POST", "admin/api/keys", """{"name":"k","budget":-5}""", HttpStatusCode.BadRequest, "budget")]
     [InlineData("POST", "admin/api/keys", """{"name":"k","budgetPeriod":"year"}""", HttpStatusCode.BadRequest, "budgetPeriod")]
     [InlineData("POST", "admin/api/keys", "not json", HttpStatusCode.BadRequest, "body")]
+    [InlineData("POST", "admin/api/keys", """{"name":"k","budgetPeriod":"week"}""", HttpStatusCode.BadRequest, "budgetPeriod")]
     [InlineData("PATCH", "admin/api/keys/taken", """{"name":"renamed"}""", HttpStatusCode.BadRequest, "name")]
     [InlineData("PATCH", "admin/api/keys/taken", """{"concurrency":"3"}""", HttpStatusCode.BadRequest, "concurrency")]
     [InlineData("PATCH", "admin/api/keys/nobody", """{"rpm":1}""", HttpStatusCode.NotFound, "nobody")]

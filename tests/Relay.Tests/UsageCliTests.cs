@@ -26,11 +26,11 @@ public sealed class UsageCliTests : IDisposable
         Assert.True(exit == 0, stderr);
         var lines = stdout.Split('\n');
         var acme = Assert.Single(lines, l => l.Contains("acme", StringComparison.Ordinal));
-        Assert.Contains("$0.003000", acme, StringComparison.Ordinal);
+        Assert.Contains("$0.003", acme, StringComparison.Ordinal);
         Assert.Matches(@"\b400\b.*\b600\b", acme); // 5m writes, then 1h writes
         var nobody = Assert.Single(lines, l => l.Contains("(none)", StringComparison.Ordinal));
         Assert.EndsWith("-", nobody.TrimEnd(' ', '│', '|', '\r'));
-        Assert.Contains(lines, l => l.Contains("Total", StringComparison.Ordinal) && l.Contains("$0.003000*", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Total", StringComparison.Ordinal) && l.Contains("$0.003*", StringComparison.Ordinal));
         Assert.Contains("1 of 3 requests unpriced", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain(lines, l => l.Contains("claude-sonnet-4-6", StringComparison.Ordinal)); // no model table
     }

@@ -15,7 +15,24 @@ internal static class KeyLimitsBody
     private delegate bool ListParser(string text, out IReadOnlyList<string>? items, [NotNullWhen(false)] out string? error);
 
     /// <summary>The limits after the body's changes; check <see cref="AdminBody.Error"/> afterwards.</summary>
-    public static KeyLimits Apply(AdminBody body, KeyLimits current, DateTimeOffset now) => current with
+    public static KeyLimits Apply(AdminBody body, KeyLimits current, DateTimeOffset now)
+    {
+        var limits = Read(body, current, now);
+        if (limits.BudgetNanos is not null)
+        {
+            return limits;
+        }
+
+        // As with relay keys: a period needs a budget, and a budget cleared takes its period with it.
+        if (body.Has("budgetPeriod") && limits.BudgetPeriod != BudgetPeriod.Total)
+        {
+            body.Fail("budgetPeriod", "needs a budget: give budget too.");
+        }
+
+        return limits with { BudgetPeriod = BudgetPeriod.Total };
+    }
+
+    private static KeyLimits Read(AdminBody body, KeyLimits current, DateTimeOffset now) => current with
     {
         Models = body.Has("models") ? Each(body, "models", KeyLimitOptions.TryParseModels) : current.Models,
         ExpiresAt = body.Has("expiresAt") ? Expiry(body, now) : current.ExpiresAt,

@@ -118,4 +118,17 @@ public sealed class KeyStatusTests : RelayWithUpstream
         using var unknown = await stranger.GetAsync("v1/key", Ct);
         await AnthropicAssert.IsErrorAsync(unknown, HttpStatusCode.Unauthorized, "authentication_error");
     }
+
+    [Fact]
+    public async Task ThroughABridge_TheRemoteRelayAnswers()
+    {
+        await using var bridge = await RelayTestServer.StartAsync(Relay.Cli.BridgeCommand.CreateConfig(Server.BaseUrl, "http://127.0.0.1:0", 30));
+        using var client = bridge.CreateClient(Server.Key, bearer: true);
+
+        using var response = await client.GetAsync("v1/key", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("test", json.RootElement.GetProperty("name").GetString());
+    }
 }

@@ -80,5 +80,6 @@ internal static class PricesCommand
             + $"5m {Money(tier.CacheWrite5m)}, 1h {Money(tier.CacheWrite1h)}, read {Money(tier.CacheRead)}";
     }
 
-    private static string Money(decimal dollars) => "$" + dollars.ToString("0.00##", CultureInfo.InvariantCulture);
+    /// <summary>As <see cref="Storage.Accounts.Usd.Format"/> writes money: cents always, up to six decimals.</summary>
+    private static string Money(decimal dollars) => "$" + dollars.ToString("#,0.00####", CultureInfo.InvariantCulture);
 }

@@ -161,58 +161,8 @@ public sealed partial class SqliteRelayStore : IRelayStore
         return new UsageReport(byKey, byModel, total);
     }
 
-    public async Task<IReadOnlyList<UsageRecord>> GetRecentUsageAsync(int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT ts, request_id, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error_type,
-                   input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, first_byte_ms, duration_ms, streamed,
-                   attempts, attempt_log, route_rule, session_id, agent_id, parent_agent_id, request_class,
-                   cache_write_1h_tokens, server_tool_uses, cost_nanos, user_id, user_name
-            FROM usage ORDER BY id DESC LIMIT $limit;
-            """;
-        command.Parameters.AddWithValue("$limit", limit);
-        var records = new List<UsageRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            records.Add(new UsageRecord
-            {
-                Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)),
-                RequestId = reader.GetString(1),
-                KeyId = reader.IsDBNull(2) ? null : reader.GetInt64(2),
-                KeyName = reader.IsDBNull(3) ? null : reader.GetString(3),
-                Endpoint = reader.GetString(4),
-                RequestedModel = reader.IsDBNull(5) ? null : reader.GetString(5),
-                Provider = reader.IsDBNull(6) ? null : reader.GetString(6),
-                UpstreamModel = reader.IsDBNull(7) ? null : reader.GetString(7),
-                Status = reader.GetInt32(8),
-                ErrorType = reader.IsDBNull(9) ? null : reader.GetString(9),
-                InputTokens = reader.GetInt64(10),
-                OutputTokens = reader.GetInt64(11),
-                CacheCreationInputTokens = reader.GetInt64(12),
-                CacheReadInputTokens = reader.GetInt64(13),
-                FirstByteMs = reader.IsDBNull(14) ? null : reader.GetDouble(14),
-                DurationMs = reader.GetDouble(15),
-                Streamed = reader.GetInt64(16) != 0,
-                Attempts = reader.GetInt32(17),
-                AttemptLog = reader.IsDBNull(18) ? null : reader.GetString(18),
-                RouteRule = reader.IsDBNull(19) ? null : reader.GetString(19),
-                SessionId = reader.IsDBNull(20) ? null : reader.GetString(20),
-                AgentId = reader.IsDBNull(21) ? null : reader.GetString(21),
-                ParentAgentId = reader.IsDBNull(22) ? null : reader.GetString(22),
-                RequestClass = reader.IsDBNull(23) ? null : reader.GetString(23),
-                CacheCreation1hInputTokens = reader.GetInt64(24),
-                ServerToolUses = reader.GetInt64(25),
-                CostNanos = reader.IsDBNull(26) ? null : reader.GetInt64(26),
-                UserId = reader.IsDBNull(27) ? null : reader.GetInt64(27),
-                UserName = reader.IsDBNull(28) ? null : reader.GetString(28),
-            });
-        }
-
-        return records;
-    }
+    public async Task<IReadOnlyList<UsageRecord>> GetRecentUsageAsync(int limit, CancellationToken cancellationToken) =>
+        [.. (await GetUsagePageAsync(UsageFilter.All, null, limit, cancellationToken)).Items.Select(e => e.Record)];
 
     public async Task<IReadOnlyList<SessionUsage>> GetUsageBySessionAsync(DateTimeOffset? since, int limit, CancellationToken cancellationToken)
     {

@@ -83,6 +83,7 @@ public sealed partial class MemoryRelayStore : IRelayStore
         {
             foreach (var record in records)
             {
+                Settle(record);
                 _usage.AddFirst(record);
                 if (_usage.Count > Capacity)
                 {

@@ -19,10 +19,6 @@ public sealed partial class SqliteRelayStore
 
     public Task<IReadOnlyList<UserInfo>> ListUsersAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
 
-    public Task<AdmissionDecision> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken) => throw new NotImplementedException();
-
-    public Task ReleaseAsync(long reservationId, long actualTokens, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotImplementedException();
-
     public Task<IReadOnlyList<StoredPrice>> ListPricesAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
 
     public Task SetPriceAsync(string model, PriceRates rates, CancellationToken cancellationToken) => throw new NotImplementedException();

@@ -202,6 +202,7 @@ public sealed partial class SqliteRelayStore : IRelayStore
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await SettleAsync(connection, transaction, records, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 

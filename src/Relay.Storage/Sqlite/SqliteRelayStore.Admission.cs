@@ -169,7 +169,7 @@ public sealed partial class SqliteRelayStore
                 }
             }
 
-            await PruneKeySpendAsync(connection, transaction, cancellationToken);
+            await PruneKeySpendAsync(connection, transaction, records.Max(r => r.Timestamp), cancellationToken);
         }
         finally
         {
@@ -183,12 +183,13 @@ public sealed partial class SqliteRelayStore
         }
     }
 
-    /// <summary>Drops periodic spend rows no budget can look at any more, at most once an hour per process.</summary>
-    private async Task PruneKeySpendAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>Drops periodic spend rows no budget can look at any more (as of <paramref name="latest"/>, the time of
+    /// the usage just written), at most once an hour per process.</summary>
+    private async Task PruneKeySpendAsync(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset latest, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = latest.ToUnixTimeMilliseconds();
         var last = Interlocked.Read(ref _keySpendPrunedAtMs);
-        if (now - last < (long)KeySpendPruneInterval.TotalMilliseconds || Interlocked.CompareExchange(ref _keySpendPrunedAtMs, now, last) != last)
+        if (Math.Abs(now - last) < (long)KeySpendPruneInterval.TotalMilliseconds || Interlocked.CompareExchange(ref _keySpendPrunedAtMs, now, last) != last)
         {
             return;
         }

@@ -18,10 +18,4 @@ public sealed partial class SqliteRelayStore
     public Task<UserInfo?> FindUserAsync(string name, CancellationToken cancellationToken) => throw new NotImplementedException();
 
     public Task<IReadOnlyList<UserInfo>> ListUsersAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
-
-    public Task<IReadOnlyList<StoredPrice>> ListPricesAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
-
-    public Task SetPriceAsync(string model, PriceRates rates, CancellationToken cancellationToken) => throw new NotImplementedException();
-
-    public Task<bool> DeletePriceAsync(string model, CancellationToken cancellationToken) => throw new NotImplementedException();
 }

@@ -1,3 +1,4 @@
+using Relay.Accounting;
 using Relay.Protocol.Translation;
 
 namespace Relay.Configuration;
@@ -125,6 +126,11 @@ internal static class ConfigValidator
             }
         }
 
+        foreach (var (model, price) in config.Prices)
+        {
+            ValidatePrice(config, model, price, Fail);
+        }
+
         foreach (var (name, model) in config.Models)
         {
             var key = $"models.{name}";
@@ -185,6 +191,37 @@ internal static class ConfigValidator
             {
                 Fail($"{key}.family", $"'{model.Family}' is not one of {string.Join(", ", Families)}.");
             }
+        }
+    }
+
+    private static void ValidatePrice(RelayConfig config, string model, PriceConfig price, Action<string, string> fail)
+    {
+        var key = $"prices.{model}";
+        if (PriceRules.ModelProblem(model) is { } modelProblem)
+        {
+            fail(key, modelProblem);
+        }
+
+        // A provider/model key whose provider does not exist could never match: most likely a typo.
+        var slash = model.IndexOf('/', StringComparison.Ordinal);
+        if (slash > 0 && !model[..slash].Contains('*', StringComparison.Ordinal) && !config.Providers.ContainsKey(model[..slash]))
+        {
+            fail(key, $"provider '{model[..slash]}' is not defined under \"providers\" (defined: {string.Join(", ", config.Providers.Keys)}); "
+                + "a key is a requested model name, \"provider/upstream-model\", or a * pattern of either.");
+        }
+
+        foreach (var (tier, rates) in new[] { ("", price), ("longPrompt.", price.LongPrompt) })
+        {
+            if (rates is not null && (rates.Input is null || rates.Output is null))
+            {
+                fail($"{key}.{tier}{(rates.Input is null ? "input" : "output")}",
+                    "is required: US dollars per million tokens, such as { \"input\": 3, \"output\": 15 }.");
+            }
+        }
+
+        if (PriceRules.RatesProblem(price.ToRates()) is { } problem)
+        {
+            fail($"{key}.{problem.Field}", problem.Problem);
         }
     }
 

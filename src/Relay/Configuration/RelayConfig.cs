@@ -32,6 +32,10 @@ internal sealed class RelayConfig
 
     public Dictionary<string, ModelConfig> Models { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Prices per model name, <c>provider/upstream-model</c> or pattern; they override Relay's shipped
+    /// defaults, and admin-set prices override them.</summary>
+    public Dictionary<string, PriceConfig> Prices { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Rules that send some kinds of request to a dedicated model name, whatever name was asked for.</summary>
     public ScenarioConfig? Scenarios { get; set; }
 

@@ -40,6 +40,9 @@ internal static partial class Log
     [LoggerMessage(22, LogLevel.Warning, "Learned corrections could not be read from or written to the store")]
     public static partial void CorrectionStoreFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(70, LogLevel.Warning, "Admin-set prices could not be read from the store; relay.json's and the default prices apply until they can")]
+    public static partial void PriceStoreFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(50, LogLevel.Warning, "{Count} request(s) from {Address} without a valid key since the last such line ({RateLimited} answered 429); at most one line a minute per address, totals in GET /v1/routes")]
     public static partial void UnauthenticatedRequests(ILogger logger, string address, long count, long rateLimited);
 }

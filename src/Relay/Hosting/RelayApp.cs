@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Relay.Accounting;
 using Relay.Auth;
 using Relay.Configuration;
 using Relay.Endpoints;
@@ -7,6 +8,7 @@ using Relay.Protocol.Anthropic;
 using Relay.Protocol.Text;
 using Relay.Routing;
 using Relay.Storage;
+using Relay.Storage.Accounts;
 using Relay.Tls;
 using Relay.Upstreams;
 using Relay.Usage;
@@ -68,6 +70,10 @@ internal static class RelayApp
         services.AddSingleton<IProviderCorrectionStore>(store);
         services.AddSingleton<LearnedCorrections>();
         services.AddHostedService(provider => provider.GetRequiredService<LearnedCorrections>());
+        services.AddSingleton<IPriceStore>(store);
+        services.AddSingleton<PriceBook>();
+        services.AddSingleton<IPriceBook>(provider => provider.GetRequiredService<PriceBook>());
+        services.AddHostedService(provider => provider.GetRequiredService<PriceBook>());
         services.AddSingleton<UpstreamDispatcher>();
         services.AddHostedService<HealthCheckService>();
         services.AddSingleton<AdminHandler>();

@@ -78,6 +78,9 @@ internal static class RelayApp
         services.AddHostedService<HealthCheckService>();
         services.AddSingleton<AdminHandler>();
         services.AddSingleton<ClientAuthenticator>();
+        services.AddSingleton<KeyAccess>();
+        services.AddSingleton<IAdmissionStore>(store);
+        services.AddSingleton<KeyAdmission>();
         services.AddSingleton<UnauthenticatedRequests>();
         services.AddSingleton<UsageQueue>();
         services.AddHostedService<UsageWriter>();

@@ -40,7 +40,7 @@ public sealed class UsageRecord
     /// minutes), from the provider's <c>cache_creation.ephemeral_1h_input_tokens</c>.</summary>
     public long CacheCreation1hInputTokens { get; init; }
 
-    /// <summary>Server-tool calls the provider ran and bills (web searches, web fetches).</summary>
+    /// <summary>Server-tool calls the provider ran and bills per call (web searches; web fetches are free).</summary>
     public long ServerToolUses { get; init; }
 
     /// <summary>What the request cost, in <see cref="Accounts.Usd"/> nanos; null when no price is known for its model.</summary>

@@ -91,6 +91,10 @@ public readonly record struct AnthropicObjectSummary(AnthropicObjectKind Kind, U
     }
 
     /// <summary>Reads Anthropic's usage object; the reader is on its StartObject (anything else is skipped).</summary>
+    /// <remarks>The cache-write split (<c>cache_creation.ephemeral_5m_input_tokens</c> / <c>ephemeral_1h_input_tokens</c>)
+    /// gives <see cref="UsageFields.CacheCreation1hInputTokens"/>; without it every cache write is a 5-minute one, and
+    /// without <c>cache_creation_input_tokens</c> the split's sum is the total. Web searches
+    /// (<c>server_tool_use.web_search_requests</c>) are the server-tool calls billed per call; web fetches are free.</remarks>
     public static void ReadUsage(ref Utf8JsonReader reader, ref UsageFields usage)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -99,6 +103,9 @@ public readonly record struct AnthropicObjectSummary(AnthropicObjectKind Kind, U
             return;
         }
 
+        long? total = null;
+        long? fiveMinutes = null;
+        long? oneHour = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("input_tokens"u8))
@@ -114,7 +121,21 @@ public readonly record struct AnthropicObjectSummary(AnthropicObjectKind Kind, U
             else if (reader.ValueTextEquals("cache_creation_input_tokens"u8))
             {
                 reader.Read();
-                usage.CacheCreationInputTokens = ReadCount(ref reader) ?? usage.CacheCreationInputTokens;
+                total = ReadCount(ref reader);
+                usage.CacheCreationInputTokens = total ?? usage.CacheCreationInputTokens;
+            }
+            else if (reader.ValueTextEquals("cache_creation"u8))
+            {
+                reader.Read();
+                ReadCounts(ref reader, "ephemeral_5m_input_tokens"u8, ref fiveMinutes, "ephemeral_1h_input_tokens"u8, ref oneHour);
+            }
+            else if (reader.ValueTextEquals("server_tool_use"u8))
+            {
+                reader.Read();
+                long? searches = null;
+                long? ignored = null;
+                ReadCounts(ref reader, "web_search_requests"u8, ref searches, ""u8, ref ignored);
+                usage.ServerToolUses = searches ?? usage.ServerToolUses;
             }
             else if (reader.ValueTextEquals("cache_read_input_tokens"u8))
             {
@@ -124,6 +145,44 @@ public readonly record struct AnthropicObjectSummary(AnthropicObjectKind Kind, U
             else
             {
                 reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (fiveMinutes is not null || oneHour is not null)
+        {
+            usage.CacheCreation1hInputTokens = oneHour ?? 0;
+            if (total is null)
+            {
+                usage.CacheCreationInputTokens = (fiveMinutes ?? 0) + (oneHour ?? 0);
+            }
+        }
+    }
+
+    /// <summary>Reads up to two counts from an object; the reader is on its StartObject (anything else is skipped).</summary>
+    private static void ReadCounts(ref Utf8JsonReader reader, ReadOnlySpan<byte> firstName, ref long? first, ReadOnlySpan<byte> secondName, ref long? second)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isFirst = reader.ValueTextEquals(firstName);
+            var isSecond = !isFirst && !secondName.IsEmpty && reader.ValueTextEquals(secondName);
+            reader.Read();
+            if (isFirst)
+            {
+                first = ReadCount(ref reader) ?? first;
+            }
+            else if (isSecond)
+            {
+                second = ReadCount(ref reader) ?? second;
+            }
+            else
+            {
                 reader.Skip();
             }
         }

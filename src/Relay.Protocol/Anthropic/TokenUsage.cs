@@ -7,7 +7,8 @@ public record struct TokenUsage(long InputTokens, long OutputTokens, long CacheC
     /// the rest was written for five minutes.</summary>
     public long CacheCreation1hInputTokens { get; set; }
 
-    /// <summary>Server-tool calls the provider ran (<c>server_tool_use.web_search_requests</c> and <c>web_fetch_requests</c>).</summary>
+    /// <summary>Server-tool calls the provider ran and bills per call: web searches (<c>server_tool_use.web_search_requests</c>).
+    /// Web fetches cost only the tokens they add, so they are not counted.</summary>
     public long ServerToolUses { get; set; }
 
     /// <summary>Applies the fields a later event reported; Anthropic's <c>message_delta</c> usage is cumulative.</summary>
@@ -56,5 +57,6 @@ public struct UsageFields
     public long? ServerToolUses;
 
     public readonly bool HasAny =>
-        InputTokens.HasValue || OutputTokens.HasValue || CacheCreationInputTokens.HasValue || CacheReadInputTokens.HasValue;
+        InputTokens.HasValue || OutputTokens.HasValue || CacheCreationInputTokens.HasValue || CacheReadInputTokens.HasValue
+        || CacheCreation1hInputTokens.HasValue || ServerToolUses.HasValue;
 }

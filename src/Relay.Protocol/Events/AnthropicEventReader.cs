@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Relay.Protocol.Anthropic;
@@ -209,20 +210,18 @@ public sealed class AnthropicEventReader(IMessageEvents events, string model) : 
         }
     }
 
+    /// <summary>A whole message's usage, read by the same code as a stream's.</summary>
     private static UsageFields ReadUsage(JsonElement usage)
     {
-        static long? Count(JsonElement usage, string name) =>
-            usage.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var count) ? count : null;
+        var fields = default(UsageFields);
+        if (usage.ValueKind == JsonValueKind.Object)
+        {
+            var reader = new Utf8JsonReader(JsonMarshal.GetRawUtf8Value(usage));
+            reader.Read();
+            AnthropicObjectSummary.ReadUsage(ref reader, ref fields);
+        }
 
-        return usage.ValueKind != JsonValueKind.Object
-            ? default
-            : new UsageFields
-            {
-                InputTokens = Count(usage, "input_tokens"),
-                OutputTokens = Count(usage, "output_tokens"),
-                CacheCreationInputTokens = Count(usage, "cache_creation_input_tokens"),
-                CacheReadInputTokens = Count(usage, "cache_read_input_tokens"),
-            };
+        return fields;
     }
 
     // ---- streams ----

@@ -5,31 +5,35 @@ namespace Relay.Storage.Memory;
 // Admission: the limits state and settlement, with the SQLite store's semantics, under the store's lock.
 public sealed partial class MemoryRelayStore
 {
-    private readonly Dictionary<long, Reservation> _reservations = [];
+    private static readonly BudgetPeriod[] SpendPeriods = [BudgetPeriod.Day, BudgetPeriod.Week, BudgetPeriod.Month];
+
     private readonly Dictionary<(long KeyId, bool Tokens), (double Level, long UpdatedAtMs)> _buckets = [];
-    private readonly Dictionary<(long KeyId, BudgetPeriod Period, long StartMs), long> _keyPeriodSpend = [];
-    private readonly Dictionary<long, long> _keySpend = [];
-    private long _nextReservationId;
+    private long _lastReservationId;
 
     public Task<AdmissionDecision> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
-        var now = request.Now.ToUnixTimeMilliseconds();
+        var now = request.Now;
+        var nowMs = now.ToUnixTimeMilliseconds();
         lock (_lock)
         {
-            foreach (var expired in _reservations.Where(r => r.Value.ExpiresAtMs <= now).Select(r => r.Key).ToList())
+            foreach (var expired in _reservations.Where(r => r.Value.ExpiresAt <= now).Select(r => r.Key).ToList())
             {
                 _reservations.Remove(expired);
             }
 
             var live = _reservations.Values;
+            var key = _keys.Find(k => k.Id == request.KeyId);
+            var user = request.UserId is { } userId ? _users.Find(u => u.Id == userId) : null;
             var state = new AdmissionState(
-                RequestsLevel: request.RequestsPerMinute is { } rpm ? Level(request.KeyId, tokens: false, now, rpm) : 0,
-                TokensLevel: request.TokensPerMinute is { } tpm ? Level(request.KeyId, tokens: true, now, tpm) : 0,
+                RequestsLevel: request.RequestsPerMinute is { } rpm ? LevelLocked(request.KeyId, tokens: false, nowMs, rpm) : 0,
+                TokensLevel: request.TokensPerMinute is { } tpm ? LevelLocked(request.KeyId, tokens: true, nowMs, tpm) : 0,
                 SlotsInUse: live.Count(r => r.KeyId == request.KeyId && r.HoldsSlot),
-                BudgetSpentNanos: request.BudgetNanos is null ? 0 : SpentNanos(request.KeyId, request.BudgetPeriod, request.Now),
+                BudgetSpentNanos: key is null ? 0
+                    : request.BudgetPeriod == BudgetPeriod.Total ? key.SpentNanos
+                    : key.PeriodSpent.GetValueOrDefault((request.BudgetPeriod, BudgetPeriods.Start(request.BudgetPeriod, now))),
                 KeyReservedNanos: live.Where(r => r.KeyId == request.KeyId).Sum(r => r.ReservedNanos),
-                BalanceNanos: request.ChargeUserBalance && request.UserId is { } user ? UserBalanceNanos(user) : null,
-                UserReservedNanos: request.UserId is { } owner ? ReservedNanos(owner) : 0);
+                BalanceNanos: request.ChargeUserBalance ? user?.BalanceNanos : null,
+                UserReservedNanos: user is null ? 0 : live.Where(r => r.UserId == user.Id).Sum(r => r.ReservedNanos));
             var (decision, requestsLevel, tokensLevel) = AdmissionRules.Decide(request, state);
             if (!decision.Admitted)
             {
@@ -38,17 +42,17 @@ public sealed partial class MemoryRelayStore
 
             if (request.RequestsPerMinute is not null)
             {
-                _buckets[(request.KeyId, false)] = (requestsLevel, now);
+                _buckets[(request.KeyId, false)] = (requestsLevel, nowMs);
             }
 
             if (request.TokensPerMinute is not null)
             {
-                _buckets[(request.KeyId, true)] = (tokensLevel, now);
+                _buckets[(request.KeyId, true)] = (tokensLevel, nowMs);
             }
 
-            var id = ++_nextReservationId;
-            _reservations[id] = new Reservation(request.KeyId, request.UserId, Math.Max(0, request.ReserveNanos), Math.Max(0, request.EstimatedTokens),
-                request.TokensPerMinute, request.ReservationExpires.ToUnixTimeMilliseconds()) { HoldsSlot = true };
+            var id = ++_lastReservationId;
+            _reservations[id] = new MemoryReservation(request.KeyId, request.UserId, Math.Max(0, request.ReserveNanos), Math.Max(0, request.EstimatedTokens),
+                HoldsSlot: true, request.ReservationExpires);
             return Task.FromResult(decision with { ReservationId = id });
         }
     }
@@ -60,13 +64,14 @@ public sealed partial class MemoryRelayStore
         {
             if (!_reservations.TryGetValue(reservationId, out var reservation))
             {
-                return Task.CompletedTask;
+                return Task.CompletedTask; // expired, or already settled
             }
 
-            reservation.HoldsSlot = false;
-            if (reservation.TokensPerMinute is { } tpm && _buckets.ContainsKey((reservation.KeyId, true)) && actualTokens != reservation.EstimatedTokens)
+            _reservations[reservationId] = reservation with { HoldsSlot = false };
+            var limit = _keys.Find(k => k.Id == reservation.KeyId)?.Limits.TokensPerMinute;
+            if (limit is { } tpm && _buckets.ContainsKey((reservation.KeyId, true)) && actualTokens != reservation.EstimatedTokens)
             {
-                var level = Level(reservation.KeyId, tokens: true, nowMs, tpm);
+                var level = LevelLocked(reservation.KeyId, tokens: true, nowMs, tpm);
                 _buckets[(reservation.KeyId, true)] = (AdmissionRules.CorrectTokens(level, reservation.EstimatedTokens, actualTokens, tpm), nowMs);
             }
         }
@@ -74,9 +79,9 @@ public sealed partial class MemoryRelayStore
         return Task.CompletedTask;
     }
 
-    /// <summary>What <see cref="AppendUsageAsync"/> does besides keeping the records: charges each record's cost to its
-    /// key and user and drops its reservation. Called under the lock.</summary>
-    private void Settle(UsageRecord record)
+    /// <summary>What <see cref="AppendUsageAsync"/> does besides keeping the record: charges its cost to its key
+    /// (lifetime and per period) and its user, and drops its reservation. Only under the lock.</summary>
+    private void SettleLocked(UsageRecord record)
     {
         if (record.ReservationId is { } reservation)
         {
@@ -88,37 +93,23 @@ public sealed partial class MemoryRelayStore
             return;
         }
 
-        if (record.KeyId is { } key)
+        if (record.KeyId is { } keyId && _keys.Find(k => k.Id == keyId) is { } key)
         {
-            _keySpend[key] = _keySpend.GetValueOrDefault(key) + cost;
-            foreach (var period in (ReadOnlySpan<BudgetPeriod>)[BudgetPeriod.Day, BudgetPeriod.Week, BudgetPeriod.Month])
+            key.SpentNanos += cost;
+            foreach (var period in SpendPeriods)
             {
-                var slot = (key, period, BudgetPeriods.Start(period, record.Timestamp).ToUnixTimeMilliseconds());
-                _keyPeriodSpend[slot] = _keyPeriodSpend.GetValueOrDefault(slot) + cost;
+                var slot = (period, BudgetPeriods.Start(period, record.Timestamp));
+                key.PeriodSpent[slot] = key.PeriodSpent.GetValueOrDefault(slot) + cost;
             }
         }
 
-        if (record.UserId is { } user)
+        if (record.UserId is { } userId && _users.Find(u => u.Id == userId) is { } user)
         {
-            ChargeUser(user, cost);
+            user.SpentNanos += cost;
+            user.BalanceNanos -= cost; // stays null when the user is not prepaid
         }
     }
 
-    /// <summary>What the key spent in the budget period that contains <paramref name="now"/> (its whole life for
-    /// <see cref="BudgetPeriod.Total"/>). Called under the lock.</summary>
-    private long SpentNanos(long keyId, BudgetPeriod period, DateTimeOffset now) =>
-        period == BudgetPeriod.Total
-            ? _keySpend.GetValueOrDefault(keyId)
-            : _keyPeriodSpend.GetValueOrDefault((keyId, period, BudgetPeriods.Start(period, now).ToUnixTimeMilliseconds()));
-
-    /// <summary>Held for the user's requests not yet settled. Called under the lock.</summary>
-    private long ReservedNanos(long userId) => _reservations.Values.Where(r => r.UserId == userId).Sum(r => r.ReservedNanos);
-
-    private double Level(long keyId, bool tokens, long nowMs, int limit) =>
+    private double LevelLocked(long keyId, bool tokens, long nowMs, int limit) =>
         _buckets.TryGetValue((keyId, tokens), out var bucket) ? AdmissionRules.Refill(bucket.Level, bucket.UpdatedAtMs, nowMs, limit) : limit;
-
-    private sealed record Reservation(long KeyId, long? UserId, long ReservedNanos, long EstimatedTokens, int? TokensPerMinute, long ExpiresAtMs)
-    {
-        public bool HoldsSlot { get; set; }
-    }
 }

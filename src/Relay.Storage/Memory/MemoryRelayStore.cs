@@ -10,7 +10,6 @@ public sealed partial class MemoryRelayStore : IRelayStore
     public const int Capacity = 10_000;
 
     private readonly Lock _lock = new();
-    private readonly List<(ApiKeyInfo Info, byte[] Hash)> _keys = [];
     private readonly LinkedList<UsageRecord> _usage = new();
 
     public string Description => "memory (nothing is written to disk)";
@@ -19,71 +18,13 @@ public sealed partial class MemoryRelayStore : IRelayStore
 
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task<ApiKeyInfo> CreateKeyAsync(NewApiKey key, CancellationToken cancellationToken)
-    {
-        var (name, keyHash, displayPrefix) = key;
-        lock (_lock)
-        {
-            if (_keys.Any(k => k.Info.Name == name && k.Info.RevokedAt is null))
-            {
-                throw new DuplicateKeyNameException(name);
-            }
-
-            var info = new ApiKeyInfo(_keys.Count + 1, name, displayPrefix, DateTimeOffset.UtcNow, null, null);
-            _keys.Add((info, keyHash));
-            return Task.FromResult(info);
-        }
-    }
-
-    public Task<StoredApiKey?> FindActiveKeyAsync(byte[] keyHash, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            var match = _keys.FirstOrDefault(k => k.Info.RevokedAt is null && k.Hash.AsSpan().SequenceEqual(keyHash));
-            return Task.FromResult(match.Info is null ? null : new StoredApiKey(match.Info.Id, match.Info.Name, match.Hash));
-        }
-    }
-
-    public Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(bool includeRevoked, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            return Task.FromResult<IReadOnlyList<ApiKeyInfo>>(_keys.Select(k => k.Info).Where(k => includeRevoked || k.RevokedAt is null).ToList());
-        }
-    }
-
-    public Task<bool> RevokeKeyAsync(string name, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            var index = _keys.FindIndex(k => k.Info.Name == name && k.Info.RevokedAt is null);
-            if (index < 0)
-            {
-                return Task.FromResult(false);
-            }
-
-            _keys[index] = (_keys[index].Info with { RevokedAt = DateTimeOffset.UtcNow }, _keys[index].Hash);
-        }
-
-        KeysChanged?.Invoke();
-        return Task.FromResult(true);
-    }
-
-    public Task<int> CountActiveKeysAsync(CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            return Task.FromResult(_keys.Count(k => k.Info.RevokedAt is null));
-        }
-    }
-
     public Task AppendUsageAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
             foreach (var record in records)
             {
-                Settle(record);
+                SettleLocked(record);
                 _usage.AddFirst(record);
                 if (_usage.Count > Capacity)
                 {

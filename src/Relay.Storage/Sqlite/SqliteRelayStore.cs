@@ -38,73 +38,6 @@ public sealed partial class SqliteRelayStore : IRelayStore
         await SqliteSchema.MigrateAsync(connection, cancellationToken);
     }
 
-    public async Task<ApiKeyInfo> CreateKeyAsync(NewApiKey key, CancellationToken cancellationToken)
-    {
-        var (name, keyHash, displayPrefix) = key;
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO api_keys (name, key_hash, display_prefix, created_at) VALUES ($name, $hash, $prefix, $created)
-            RETURNING id;
-            """;
-        var createdAt = DateTimeOffset.UtcNow;
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.AddWithValue("$hash", keyHash);
-        command.Parameters.AddWithValue("$prefix", displayPrefix);
-        command.Parameters.AddWithValue("$created", createdAt.ToUnixTimeMilliseconds());
-        try
-        {
-            var id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-            return new ApiKeyInfo(id, name, displayPrefix, DateTimeOffset.FromUnixTimeMilliseconds(createdAt.ToUnixTimeMilliseconds()), null, null);
-        }
-        catch (SqliteException ex) when (ex.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
-        {
-            throw new DuplicateKeyNameException(name);
-        }
-    }
-
-    public async Task<StoredApiKey?> FindActiveKeyAsync(byte[] keyHash, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, name, key_hash FROM api_keys WHERE key_hash = $hash AND revoked_at IS NULL;";
-        command.Parameters.AddWithValue("$hash", keyHash);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-
-        return new StoredApiKey(reader.GetInt64(0), reader.GetString(1), (byte[])reader.GetValue(2));
-    }
-
-    public async Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(bool includeRevoked, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT k.id, k.name, k.display_prefix, k.created_at, k.revoked_at,
-                   (SELECT MAX(u.ts) FROM usage u WHERE u.key_id = k.id)
-            FROM api_keys k
-            {(includeRevoked ? "" : "WHERE k.revoked_at IS NULL")}
-            ORDER BY k.created_at, k.id;
-            """;
-        var keys = new List<ApiKeyInfo>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            keys.Add(new ApiKeyInfo(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
-                reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
-                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))));
-        }
-
-        return keys;
-    }
-
     public async Task<bool> RevokeKeyAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -142,9 +75,11 @@ public sealed partial class SqliteRelayStore : IRelayStore
             INSERT INTO usage (ts, request_id, key_id, key_name, endpoint, requested_model, provider, upstream_model,
                                status, error_type, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
                                first_byte_ms, duration_ms, streamed, attempts, attempt_log, route_rule,
-                               session_id, agent_id, parent_agent_id, request_class)
+                               session_id, agent_id, parent_agent_id, request_class,
+                               cache_write_1h_tokens, server_tool_uses, cost_nanos, user_id, user_name)
             VALUES ($ts, $rid, $kid, $kname, $endpoint, $model, $provider, $upstream, $status, $error, $in, $out, $cw, $cr,
-                    $ttfb, $duration, $streamed, $attempts, $attemptLog, $rule, $session, $agent, $parentAgent, $requestClass);
+                    $ttfb, $duration, $streamed, $attempts, $attemptLog, $rule, $session, $agent, $parentAgent, $requestClass,
+                    $cw1h, $serverTools, $cost, $uid, $uname);
             """;
         var p = command.Parameters;
         var ts = p.Add("$ts", SqliteType.Integer);
@@ -171,6 +106,11 @@ public sealed partial class SqliteRelayStore : IRelayStore
         var agent = p.Add("$agent", SqliteType.Text);
         var parentAgent = p.Add("$parentAgent", SqliteType.Text);
         var requestClass = p.Add("$requestClass", SqliteType.Text);
+        var cacheWrite1h = p.Add("$cw1h", SqliteType.Integer);
+        var serverTools = p.Add("$serverTools", SqliteType.Integer);
+        var cost = p.Add("$cost", SqliteType.Integer);
+        var userId = p.Add("$uid", SqliteType.Integer);
+        var userName = p.Add("$uname", SqliteType.Text);
         command.Prepare();
 
         foreach (var r in records)
@@ -199,6 +139,11 @@ public sealed partial class SqliteRelayStore : IRelayStore
             agent.Value = (object?)r.AgentId ?? DBNull.Value;
             parentAgent.Value = (object?)r.ParentAgentId ?? DBNull.Value;
             requestClass.Value = (object?)r.RequestClass ?? DBNull.Value;
+            cacheWrite1h.Value = r.CacheCreation1hInputTokens;
+            serverTools.Value = r.ServerToolUses;
+            cost.Value = (object?)r.CostNanos ?? DBNull.Value;
+            userId.Value = (object?)r.UserId ?? DBNull.Value;
+            userName.Value = (object?)r.UserName ?? DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -224,7 +169,8 @@ public sealed partial class SqliteRelayStore : IRelayStore
         command.CommandText = """
             SELECT ts, request_id, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error_type,
                    input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, first_byte_ms, duration_ms, streamed,
-                   attempts, attempt_log, route_rule, session_id, agent_id, parent_agent_id, request_class
+                   attempts, attempt_log, route_rule, session_id, agent_id, parent_agent_id, request_class,
+                   cache_write_1h_tokens, server_tool_uses, cost_nanos, user_id, user_name
             FROM usage ORDER BY id DESC LIMIT $limit;
             """;
         command.Parameters.AddWithValue("$limit", limit);
@@ -258,6 +204,11 @@ public sealed partial class SqliteRelayStore : IRelayStore
                 AgentId = reader.IsDBNull(21) ? null : reader.GetString(21),
                 ParentAgentId = reader.IsDBNull(22) ? null : reader.GetString(22),
                 RequestClass = reader.IsDBNull(23) ? null : reader.GetString(23),
+                CacheCreation1hInputTokens = reader.GetInt64(24),
+                ServerToolUses = reader.GetInt64(25),
+                CostNanos = reader.IsDBNull(26) ? null : reader.GetInt64(26),
+                UserId = reader.IsDBNull(27) ? null : reader.GetInt64(27),
+                UserName = reader.IsDBNull(28) ? null : reader.GetString(28),
             });
         }
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Relay.Cli;
 
-/// <summary>The <c>relay</c> command line: serve, keys, usage, setup, doctor, bridge, cert.</summary>
+/// <summary>The <c>relay</c> command line: serve, keys, users, usage, setup, doctor, bridge, cert.</summary>
 internal static class RelayCli
 {
     public static RootCommand CreateRootCommand()
@@ -10,6 +10,7 @@ internal static class RelayCli
         var root = new RootCommand("Relay: a self-hosted gateway that serves the Anthropic Messages API from any provider.");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(KeysCommands.Create());
+        root.Subcommands.Add(UsersCommands.Create());
         root.Subcommands.Add(UsageCommand.Create());
         root.Subcommands.Add(RoutesCommand.Create());
         root.Subcommands.Add(SetupCommands.Create());

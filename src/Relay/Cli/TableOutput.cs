@@ -5,7 +5,8 @@ namespace Relay.Cli;
 /// <summary>Spectre.Console bound to the command's output writer, so tables render the same in a terminal and in tests.</summary>
 internal static class TableOutput
 {
-    public static IAnsiConsole For(TextWriter writer)
+    /// <param name="pipedWidth">The width when the output is not a terminal: wide enough that rows stay whole.</param>
+    public static IAnsiConsole For(TextWriter writer, int pipedWidth = 200)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -17,7 +18,7 @@ internal static class TableOutput
         if (writer != Console.Out || Console.IsOutputRedirected)
         {
             // Piped output has no terminal width; keep rows whole for grep and scripts.
-            console.Profile.Width = 200;
+            console.Profile.Width = pipedWidth;
         }
 
         return console;

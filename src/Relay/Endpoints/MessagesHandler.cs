@@ -31,6 +31,7 @@ internal sealed class MessagesHandler(
     UnauthenticatedRequests strangers,
     RelayConfig config,
     ShutdownDrain drain,
+    UsageCost costs,
     ILogger<MessagesHandler> logger)
 {
     private readonly long _bodyLimit = config.MaxRequestBodyMB * 1024L * 1024L;
@@ -240,6 +241,9 @@ internal sealed class MessagesHandler(
             OutputTokens = outcome.Dispatch.Usage.OutputTokens,
             CacheCreationInputTokens = outcome.Dispatch.Usage.CacheCreationInputTokens,
             CacheReadInputTokens = outcome.Dispatch.Usage.CacheReadInputTokens,
+            CacheCreation1hInputTokens = outcome.Dispatch.Usage.CacheCreation1hInputTokens,
+            ServerToolUses = outcome.Dispatch.Usage.ServerToolUses,
+            CostNanos = costs.Of(endpoint, outcome.RequestedModel, outcome.Route, outcome.Dispatch.Usage),
             FirstByteMs = timing.FirstByteMs,
             DurationMs = timing.ElapsedMs,
             Streamed = outcome.Streamed,

@@ -74,6 +74,7 @@ internal static class RelayApp
         services.AddSingleton<PriceBook>();
         services.AddSingleton<IPriceBook>(provider => provider.GetRequiredService<PriceBook>());
         services.AddHostedService(provider => provider.GetRequiredService<PriceBook>());
+        services.AddSingleton<UsageCost>();
         services.AddSingleton<UpstreamDispatcher>();
         services.AddHostedService<HealthCheckService>();
         services.AddSingleton<AdminHandler>();

@@ -1,0 +1,95 @@
+using Microsoft.Data.Sqlite;
+using Relay.Storage.Accounts;
+
+namespace Relay.Storage.Sqlite;
+
+// Users: creating them, topping up their balance, reading them.
+public sealed partial class SqliteRelayStore
+{
+    /// <summary>One user from <c>users u</c>, with the count of active keys and the money still held (as of <c>$now</c>).</summary>
+    private const string UserInfoSelect = """
+        SELECT u.id, u.name, u.balance_nanos, u.spent_nanos, u.created_at,
+               (SELECT COUNT(*) FROM api_keys k WHERE k.user_id = u.id AND k.revoked_at IS NULL),
+               (SELECT COALESCE(SUM(r.reserved_nanos), 0) FROM reservations r WHERE r.user_id = u.id AND r.expires_at > $now)
+        FROM users u
+        """;
+
+    public async Task<UserInfo> CreateUserAsync(string name, long? balanceNanos, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO users (name, balance_nanos, created_at) VALUES ($name, $balance, $created) RETURNING id;";
+        var createdAt = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.AddWithValue("$balance", (object?)balanceNanos ?? DBNull.Value);
+        command.Parameters.AddWithValue("$created", createdAt.ToUnixTimeMilliseconds());
+        try
+        {
+            var id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            return new UserInfo(id, name, balanceNanos, 0, 0, createdAt, 0);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
+        {
+            throw new DuplicateUserNameException(name);
+        }
+    }
+
+    public async Task<UserInfo?> TopUpAsync(string name, long nanos, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        // One statement, so concurrent top-ups (and charges) never overwrite each other.
+        command.CommandText = "UPDATE users SET balance_nanos = COALESCE(balance_nanos, 0) + $amount WHERE name = $name RETURNING id;";
+        command.Parameters.AddWithValue("$amount", nanos);
+        command.Parameters.AddWithValue("$name", name);
+        if (await command.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            return null;
+        }
+
+        return await FindUserAsync(connection, name, cancellationToken);
+    }
+
+    public async Task<UserInfo?> FindUserAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await FindUserAsync(connection, name, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<UserInfo>> ListUsersAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"{UserInfoSelect} ORDER BY u.name;";
+        return await ReadUserInfosAsync(command, cancellationToken);
+    }
+
+    private static async Task<UserInfo?> FindUserAsync(SqliteConnection connection, string name, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"{UserInfoSelect} WHERE u.name = $name;";
+        command.Parameters.AddWithValue("$name", name);
+        var users = await ReadUserInfosAsync(command, cancellationToken);
+        return users.Count == 0 ? null : users[0];
+    }
+
+    private static async Task<List<UserInfo>> ReadUserInfosAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var users = new List<UserInfo>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            users.Add(new UserInfo(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                reader.GetInt64(3),
+                reader.GetInt64(6),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+                reader.GetInt32(5)));
+        }
+
+        return users;
+    }
+}

@@ -148,6 +148,49 @@ public sealed class AdmissionStoreTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public async Task Balance_AdmitsWhileAnythingIsLeftAfterWhatIsHeld_AndSettlementTakesTheCostFromIt(string kind)
+    {
+        await using var store = await OpenAsync(kind);
+        var user = await store.CreateUserAsync("alice", 1000, Ct);
+        var key = await CreateKeyAsync(store, userName: "alice");
+        // The user's reserved total is read at the real time: these holds must outlive it.
+        var request = Request(key, T0) with { UserId = user.Id, ChargeUserBalance = true, ReserveNanos = 400, ReservationExpires = DateTimeOffset.UtcNow.AddDays(1) };
+
+        var admitted = new List<AdmissionDecision>();
+        for (var i = 0; i < 3; i++)
+        {
+            admitted.Add(await store.AdmitAsync(request, Ct));
+        }
+
+        var refused = await store.AdmitAsync(request, Ct);
+        var holding = await store.FindUserAsync("alice", Ct);
+        await store.AppendUsageAsync([Record(key, admitted[0].ReservationId, cost: 300, user.Id)], Ct);
+        var settled = await store.FindUserAsync("alice", Ct);
+
+        Assert.All(admitted, d => Assert.True(d.Admitted));
+        Assert.Equal([600L, 200L, -200L], admitted.Select(d => d.BalanceRemainingNanos!.Value));
+        Assert.Equal(AdmissionRefusal.Balance, refused.Refusal);
+        Assert.Equal((1000L, 0L, 1200L), (holding!.BalanceNanos!.Value, holding.SpentNanos, holding.ReservedNanos));
+        Assert.Equal((700L, 300L, 800L), (settled!.BalanceNanos!.Value, settled.SpentNanos, settled.ReservedNanos));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task AUserWhoIsNotPrepaid_IsChargedButHasNoBalance(string kind)
+    {
+        await using var store = await OpenAsync(kind);
+        var user = await store.CreateUserAsync("bob", null, Ct);
+        var key = await CreateKeyAsync(store, userName: "bob");
+
+        await store.AppendUsageAsync([Record(key, null, cost: 250, user.Id), Record(key, null, cost: 50, user.Id)], Ct);
+
+        var after = await store.FindUserAsync("bob", Ct);
+        Assert.Null(after!.BalanceNanos);
+        Assert.Equal(300, after.SpentNanos);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public async Task Settlement_ChargesEachRecordOnce(string kind)
     {
         await using var store = await OpenAsync(kind);
@@ -245,6 +288,25 @@ public sealed class AdmissionStoreTests : IDisposable
         Assert.All(decisions.Where(d => !d.Admitted), d => Assert.Equal(AdmissionRefusal.Budget, d.Refusal));
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task ConcurrentAdmissions_NeverTakeMoreThanTheBalanceHolds(string kind)
+    {
+        await using var store = await OpenAsync(kind);
+        var user = await store.CreateUserAsync("carol", 10 * 1_000_000L, Ct);
+        var key = await CreateKeyAsync(store, userName: "carol");
+        var request = Request(key, T0) with
+        {
+            UserId = user.Id, ChargeUserBalance = true, ReserveNanos = 1_000_000, ReservationExpires = DateTimeOffset.UtcNow.AddDays(1),
+        };
+
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(() => store.AdmitAsync(request, Ct), Ct)));
+
+        Assert.Equal(10, decisions.Count(d => d.Admitted));
+        Assert.All(decisions.Where(d => !d.Admitted), d => Assert.Equal(AdmissionRefusal.Balance, d.Refusal));
+        Assert.Equal(10 * 1_000_000L, (await store.FindUserAsync("carol", Ct))!.ReservedNanos);
+    }
+
     [Fact]
     public async Task ConcurrentAdmissions_FromTwoStoresOnOneFile_AreSerialized()
     {
@@ -271,10 +333,11 @@ public sealed class AdmissionStoreTests : IDisposable
     }
 
     /// <summary>A key; the admission requests carry its limits, but a release reads the stored token limit.</summary>
-    private static async Task<long> CreateKeyAsync(IRelayStore store, KeyLimits? limits = null)
+    private static async Task<long> CreateKeyAsync(IRelayStore store, KeyLimits? limits = null, string? userName = null)
     {
         var key = ApiKeys.Generate();
-        var created = await store.CreateKeyAsync(new NewApiKey("limited", ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key)) { Limits = limits ?? KeyLimits.None }, Ct);
+        var created = await store.CreateKeyAsync(
+            new NewApiKey("limited", ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key)) { Limits = limits ?? KeyLimits.None, UserName = userName }, Ct);
         return created.Id;
     }
 
@@ -285,8 +348,9 @@ public sealed class AdmissionStoreTests : IDisposable
         ReservationExpires = now.AddHours(1),
     };
 
-    private static UsageRecord Record(long keyId, long? reservationId, long? cost) => new()
+    private static UsageRecord Record(long keyId, long? reservationId, long? cost, long? userId = null) => new()
     {
+        UserId = userId,
         Timestamp = T0,
         RequestId = "req_" + Guid.NewGuid().ToString("N"),
         KeyId = keyId,

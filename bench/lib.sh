@@ -148,8 +148,9 @@ publish_all() {
 
 # create_key CONFIG NAME: prints a new Relay key made with `relay keys create`.
 create_key() {
-  local key
-  key="$("$RELAY" keys create --name "$2" --config "$1" | tail -n 1)"
+  local key config=$1 name=$2
+  shift 2
+  key="$("$RELAY" keys create --name "$name" --config "$config" "$@" | tail -n 1)"
   if [[ $key != sk-relay-* ]]; then
     log "relay keys create did not print a key (got '$key')"
     return 1

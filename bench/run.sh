@@ -64,6 +64,11 @@ cat >"$WORK/relay.json" <<EOF
 }
 EOF
 KEY="$(create_key "$WORK/relay.json" bench)"
+# The same traffic with a key that has every limit set (none of them reached), to measure what the checks cost:
+# a prepaid user, a model allow-list, an address list, rates, concurrency and a daily budget.
+"$RELAY" users create bench-user --balance 1000000 --config "$WORK/relay.json" >/dev/null
+LIMITED_KEY="$(create_key "$WORK/relay.json" bench-limited --user bench-user --models 'claude-*' --ip 127.0.0.1/32 \
+  --rpm 10000000 --tpm 2000000000 --concurrency 1000 --budget 1000000 --budget-period day)"
 
 "${NO_PROXY_ENV[@]}" "${PIN_RELAY[@]}" "$RELAY" serve --config "$WORK/relay.json" --listen "http://127.0.0.1:$RELAY_PORT" \
   >"$WORK/relay.log" 2>&1 &
@@ -97,12 +102,13 @@ run_load() {
 }
 
 # scenario NAME LABEL [load options...]: direct first, then through Relay, with the same options.
+# RELAY_KEY (default: the key without limits) is the key used through Relay.
 scenario() {
   local name=$1 label=$2
   shift 2
   log "scenario: $label"
   run_load "$name" "$label" direct "http://127.0.0.1:$UP_PORT" "$UPSTREAM_KEY" --watch-pid "$UP_PID" "$@"
-  run_load "$name" "$label" relay "http://127.0.0.1:$RELAY_PORT" "$KEY" --watch-pid "$RELAY_PID" "$@"
+  run_load "$name" "$label" relay "http://127.0.0.1:$RELAY_PORT" "${RELAY_KEY:-$KEY}" --watch-pid "$RELAY_PID" "$@"
 }
 
 STREAM_LABEL="streaming ${EVENTS}×${EVENT_GAP_MS} ms"
@@ -110,6 +116,8 @@ scenario json-c1 "non-streaming, c=1" --concurrency 1
 scenario json-c32 "non-streaming, c=32" --concurrency 32
 scenario sse-c1 "$STREAM_LABEL, c=1" --stream --expect-events "$EVENTS" --concurrency 1
 scenario sse-c32 "$STREAM_LABEL, c=32" --stream --expect-events "$EVENTS" --concurrency 32
+RELAY_KEY="$LIMITED_KEY" scenario json-c1-limits "non-streaming, c=1, key with every limit" --concurrency 1
+RELAY_KEY="$LIMITED_KEY" scenario json-c32-limits "non-streaming, c=32, key with every limit" --concurrency 32
 
 RELAY_RSS_END="$(rss_kb "$RELAY_PID")"
 RELAY_HWM="$(hwm_kb "$RELAY_PID")"

@@ -12,7 +12,8 @@ public static class Usd
 
     public static decimal FromNanos(long nanos) => nanos / (decimal)NanosPerDollar;
 
-    /// <summary>For people: <c>$12.345678</c> (six decimals, enough to see a single cheap request).</summary>
+    /// <summary>For people: <c>$1,250.00</c>, <c>$0.004215</c>: cents always, and up to six decimals so a single cheap
+    /// request is still visible.</summary>
     public static string Format(long nanos) =>
-        (nanos < 0 ? "-$" : "$") + Math.Abs(FromNanos(nanos)).ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture);
+        (nanos < 0 ? "-$" : "$") + Math.Abs(FromNanos(nanos)).ToString("#,0.00####", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -51,7 +51,7 @@ internal static class KeyDescriptions
         return parts.Count == 0 ? "none" : string.Join("; ", parts);
     }
 
-    /// <summary>What is left of the budget in its current period, with the period: <c>$7.500000 of $10.000000 left (week)</c>.</summary>
+    /// <summary>What is left of the budget in its current period, with the period: <c>$7.50 of $10.00 left (week)</c>.</summary>
     public static string Budget(ApiKeyInfo key) =>
         key.Limits.BudgetNanos is { } budget
             ? $"{Usd.Format(budget - key.PeriodSpentNanos)} of {Usd.Format(budget)} left ({BudgetPeriods.Name(key.Limits.BudgetPeriod)})"

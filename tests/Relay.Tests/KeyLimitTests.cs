@@ -237,7 +237,7 @@ public sealed class KeyLimitTests : RelayWithUpstream
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         var message = await LimitedKeys.AssertErrorAsync(second, door, HttpStatusCode.PaymentRequired, "billing_error", retryable: false);
         var tomorrow = DateTime.UtcNow.Date.AddDays(1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        Assert.Equal($"This key has used up its budget of $0.000010 per day (requests still running count against it); it resets at {tomorrow} 00:00:00 UTC.", message);
+        Assert.Equal($"This key has used up its budget of $0.00001 per day (requests still running count against it); it resets at {tomorrow} 00:00:00 UTC.", message);
         Assert.Null(LimitedKeys.Header(second, "retry-after"));
         Assert.Single(Upstream.Requests);
     }

@@ -72,7 +72,8 @@ internal sealed class ModelPrice
 }
 
 /// <summary>The price of a request's model: an admin-set price, then relay.json, then the shipped defaults; for each,
-/// the requested name first, then <c>provider/upstream-model</c>.</summary>
+/// the requested name first, then <c>provider/upstream-model</c>, and for the defaults the upstream model alone; exact
+/// names before <c>*</c> patterns (see <see cref="PriceBook"/>).</summary>
 internal interface IPriceBook
 {
     ModelPrice? Find(string? requestedModel, string? provider, string? upstreamModel);

@@ -15,7 +15,14 @@ internal sealed class UsageCost(IPriceBook prices)
             return 0;
         }
 
+        return PriceOf(prices, requestedModel, route)?.CostNanos(usage);
+    }
+
+    /// <summary>The price of a request for <paramref name="requestedModel"/> answered by <paramref name="route"/>; a
+    /// <c>provider/*</c> route sends the requested name on as its upstream model.</summary>
+    public static ModelPrice? PriceOf(IPriceBook prices, string? requestedModel, RouteTarget? route)
+    {
         var upstreamModel = route is null ? null : route.PassesModelThrough ? requestedModel : route.UpstreamModel;
-        return prices.Find(requestedModel, route?.Provider, upstreamModel)?.CostNanos(usage);
+        return prices.Find(requestedModel, route?.Provider, upstreamModel);
     }
 }

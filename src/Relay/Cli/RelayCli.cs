@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Relay.Cli;
 
-/// <summary>The <c>relay</c> command line: serve, keys, users, usage, setup, doctor, bridge, cert.</summary>
+/// <summary>The <c>relay</c> command line: serve, keys, users, usage, prices, setup, doctor, bridge, cert.</summary>
 internal static class RelayCli
 {
     public static RootCommand CreateRootCommand()
@@ -12,6 +12,7 @@ internal static class RelayCli
         root.Subcommands.Add(KeysCommands.Create());
         root.Subcommands.Add(UsersCommands.Create());
         root.Subcommands.Add(UsageCommand.Create());
+        root.Subcommands.Add(PricesCommand.Create());
         root.Subcommands.Add(RoutesCommand.Create());
         root.Subcommands.Add(SetupCommands.Create());
         root.Subcommands.Add(DoctorCommand.Create());

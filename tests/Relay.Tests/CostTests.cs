@@ -1,0 +1,371 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Relay.Accounting;
+using Relay.Configuration;
+using Relay.Storage;
+using Relay.Storage.Accounts;
+using Relay.Storage.Sqlite;
+using Relay.Tests.Infrastructure;
+
+namespace Relay.Tests;
+
+/// <summary>
+/// Every usage record carries the cost of what the provider reported, at the price of the requested model and the route
+/// that answered. Expected costs are worked out by hand in nanodollars: a price of $P per million tokens is P × 1,000
+/// nanodollars per token, and a web search is $0.01 = 10,000,000 nanodollars.
+/// </summary>
+public sealed class CostTests : IAsyncLifetime
+{
+    // Claude Sonnet 4.6 as shipped (nanodollars per token): input 3,000; 5-minute write 3,750; 1-hour write 6,000;
+    // cache read 300; output 15,000.
+    private const string Sonnet = "claude-sonnet-4-6";
+
+    // Answered by the anthropic provider "up": input 1,000; cache writes 3,000 (1,000 for 5 minutes, 2,000 for an
+    // hour); cache reads 40,000; output 500.
+    //   1,000 × 3,000 + 1,000 × 3,750 + 2,000 × 6,000 + 40,000 × 300 + 500 × 15,000
+    //   = 3,000,000 + 3,750,000 + 12,000,000 + 12,000,000 + 7,500,000
+    private const long CachedSonnetAnswer = 38_250_000;
+
+    private FakeUpstream _upstream = null!;
+    private RelayTestServer _relay = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _upstream = await FakeUpstream.StartAsync();
+        _relay = await RelayTestServer.StartAsync(Config(_upstream.BaseUrl));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _relay.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    private static RelayConfig Config(string upstreamBaseUrl)
+    {
+        var config = RelayTestServer.DefaultConfig(upstreamBaseUrl);
+        config.Providers["router"] = new ProviderConfig { Type = "openai", BaseUrl = upstreamBaseUrl + "/api/v1", ApiKey = "sk-or-secret-123456", TimeoutSeconds = 5 };
+        config.Providers["resp"] = new ProviderConfig { Type = "openai-responses", BaseUrl = upstreamBaseUrl + "/v1", ApiKey = "sk-proj-responses-0123456789", TimeoutSeconds = 5 };
+        config.Models["claude-opus-4-6"] = new ModelConfig { Routes = ["up/claude-opus-4-6"], MaxAttempts = 1 };
+        config.Models["claude-*"] = new ModelConfig { Routes = ["up/claude-haiku-4-5-20251001"] };
+        config.Models["fast"] = new ModelConfig { Routes = ["up/claude-haiku-5-5"] };
+        config.Models["mystery"] = new ModelConfig { Routes = ["up/mystery-model"] };
+        config.Models["deepseek-chat"] = new ModelConfig { Routes = ["router/deepseek/deepseek-chat"] };
+        config.Models["codex"] = new ModelConfig { Routes = ["resp/gpt-5.3-codex"] };
+        config.Prices["deepseek-chat"] = new PriceConfig { Input = 0.27m, Output = 1.10m, CacheRead = 0.07m };
+        config.Prices["resp/gpt-5.3-codex"] = new PriceConfig { Input = 1.25m, Output = 10m, CacheRead = 0.125m };
+        config.Prices["claude-opus-4-6"] = new PriceConfig { Input = 1m, Output = 2m };
+        return config;
+    }
+
+    private static string Usage(int input, int output, int cacheWrite = 0, int cacheRead = 0, (int FiveMinutes, int OneHour)? split = null, int searches = 0) =>
+        $$"""
+        {"input_tokens":{{input}},"cache_creation_input_tokens":{{cacheWrite}},"cache_read_input_tokens":{{cacheRead}},"output_tokens":{{output}}
+        {{(split is { } s ? $$""","cache_creation":{"ephemeral_5m_input_tokens":{{s.FiveMinutes}},"ephemeral_1h_input_tokens":{{s.OneHour}}}""" : "")}}
+        {{(searches > 0 ? $$""","server_tool_use":{"web_search_requests":{{searches}},"web_fetch_requests":1}""" : "")}}}
+        """.ReplaceLineEndings("");
+
+    private static string Message(string usage) =>
+        $$$"""{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"Hi"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{{{usage}}}}""";
+
+    private static string MessageStart(string usage) =>
+        Responses.SseEvent("message_start", $$$"""{"type":"message_start","message":{"id":"msg_2","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{{{usage}}}}}""");
+
+    private static IEnumerable<string> TextBlock(int pieces) =>
+    [
+        Responses.SseEvent("content_block_start", """{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"""),
+        .. Enumerable.Range(0, pieces).Select(i => Responses.SseEvent("content_block_delta", $$$"""{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"w{{{i}}} "}}""")),
+        Responses.SseEvent("content_block_stop", """{"type":"content_block_stop","index":0}"""),
+    ];
+
+    private static string MessageDelta(string usage) =>
+        Responses.SseEvent("message_delta", $$$"""{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{{{usage}}}}""");
+
+    private static readonly string MessageStop = Responses.SseEvent("message_stop", """{"type":"message_stop"}""");
+
+    private async Task<UsageRecord> SendAsync(string body, HttpStatusCode expected = HttpStatusCode.OK, string path = "v1/messages")
+    {
+        using var response = await _relay.Client.PostAsync(path, JsonBody.Of(body), Ct);
+        await response.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(expected, response.StatusCode);
+        return await RecordOfAsync(response);
+    }
+
+    private async Task<UsageRecord> RecordOfAsync(HttpResponseMessage response)
+    {
+        var requestId = response.Headers.GetValues("request-id").Single();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var record = (await _relay.Store.GetRecentUsageAsync(100, Ct)).FirstOrDefault(r => r.RequestId == requestId);
+            if (record is not null || DateTime.UtcNow > deadline)
+            {
+                return record ?? throw new Xunit.Sdk.XunitException($"no usage record for {requestId}");
+            }
+
+            await Task.Delay(25, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task Anthropic_NonStreamed_WithOneHourAndFiveMinuteWrites_AndCacheReads()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Message(Usage(1000, 500, cacheWrite: 3000, cacheRead: 40000, split: (1000, 2000))));
+
+        var record = await SendAsync(JsonBody.Message(Sonnet));
+
+        Assert.Equal(CachedSonnetAnswer, record.CostNanos);
+        Assert.Equal((3000L, 2000L, 40000L), (record.CacheCreationInputTokens, record.CacheCreation1hInputTokens, record.CacheReadInputTokens));
+    }
+
+    [Fact]
+    public async Task Anthropic_CacheWritesWithoutTheSplit_AreFiveMinuteWrites()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Message(Usage(10, 20, cacheWrite: 4000)));
+
+        var record = await SendAsync(JsonBody.Message(Sonnet));
+
+        // 10 × 3,000 + 4,000 × 3,750 + 20 × 15,000
+        Assert.Equal(30_000 + 15_000_000 + 300_000, record.CostNanos);
+        Assert.Equal(0, record.CacheCreation1hInputTokens);
+    }
+
+    [Fact]
+    public async Task Anthropic_Streamed_CumulativeDeltaAndWebSearches()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Stream(ctx,
+        [
+            MessageStart(Usage(1000, 1, cacheWrite: 3000, cacheRead: 40000, split: (1000, 2000))),
+            .. TextBlock(3),
+            MessageDelta(Usage(1000, 500, cacheWrite: 3000, cacheRead: 40000, searches: 2)),
+            MessageStop,
+        ]);
+
+        var record = await SendAsync(JsonBody.Message(Sonnet, stream: true));
+
+        // The split from message_start survives message_delta's totals; 2 web searches at $0.01 (the fetch is free).
+        Assert.True(record.Streamed);
+        Assert.Equal(2, record.ServerToolUses);
+        Assert.Equal(CachedSonnetAnswer + 2 * 10_000_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task Anthropic_StreamedToAChatClient_CostsTheSame()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Stream(ctx,
+        [
+            MessageStart(Usage(1000, 1, cacheWrite: 3000, cacheRead: 40000, split: (1000, 2000))),
+            .. TextBlock(3),
+            MessageDelta(Usage(1000, 500, cacheWrite: 3000, cacheRead: 40000)),
+            MessageStop,
+        ]);
+
+        using var chat = _relay.CreateClient(_relay.Key, bearer: true);
+        using var response = await chat.PostAsync("v1/chat/completions", JsonBody.Of($$"""{"model":"{{Sonnet}}","stream":true,"messages":[{"role":"user","content":"Hi"}]}"""), Ct);
+        await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(CachedSonnetAnswer, (await RecordOfAsync(response)).CostNanos);
+    }
+
+    [Fact]
+    public async Task Anthropic_UpstreamFails_NothingReported_CostsNothing()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 500, Responses.ErrorJson("api_error", "Internal server error"));
+
+        var record = await SendAsync(JsonBody.Message("claude-opus-4-6"), HttpStatusCode.InternalServerError);
+
+        Assert.Equal(500, record.Status);
+        Assert.Equal(0, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task Anthropic_StreamFailsAfterMessageStart_CostsWhatWasReported()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Stream(ctx,
+        [
+            MessageStart(Usage(1000, 1, cacheRead: 40000)),
+            .. TextBlock(1),
+            Responses.SseEvent("error", """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"""),
+        ]);
+
+        var record = await SendAsync(JsonBody.Message(Sonnet, stream: true));
+
+        // 1,000 × 3,000 + 40,000 × 300 + 1 × 15,000
+        Assert.Equal("overloaded_error", record.ErrorType);
+        Assert.Equal(3_000_000 + 12_000_000 + 15_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task Anthropic_ClientDisconnectsMidStream_CostsTheUsageSeenSoFar()
+    {
+        var upstreamAborted = new TaskCompletionSource();
+        _upstream.Handler = async (ctx, _) =>
+        {
+            ctx.RequestAborted.Register(() => upstreamAborted.TrySetResult());
+            try
+            {
+                await Responses.Stream(ctx, [MessageStart(Usage(1000, 1, cacheWrite: 3000, cacheRead: 40000, split: (1000, 2000))), .. TextBlock(200)],
+                    TimeSpan.FromMilliseconds(50));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        };
+
+        string requestId;
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = JsonBody.Of(JsonBody.Message(Sonnet, stream: true)) })
+        using (var response = await _relay.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct))
+        {
+            requestId = response.Headers.GetValues("request-id").Single();
+            await using var body = await response.Content.ReadAsStreamAsync(Ct);
+            Assert.True(await body.ReadAsync(new byte[1024], Ct) > 0);
+        }
+
+        Assert.Same(upstreamAborted.Task, await Task.WhenAny(upstreamAborted.Task, Task.Delay(TimeSpan.FromSeconds(5), Ct)));
+        var record = Assert.Single(await _relay.WaitForUsageAsync(1), r => r.RequestId == requestId);
+
+        // message_start's counts: 1,000 × 3,000 + 1,000 × 3,750 + 2,000 × 6,000 + 40,000 × 300 + 1 × 15,000
+        Assert.Equal(499, record.Status);
+        Assert.Equal(3_000_000 + 3_750_000 + 12_000_000 + 12_000_000 + 15_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task CountTokens_IsNeverBilled()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, """{"input_tokens":123456}""");
+
+        var record = await SendAsync($$"""{"model":"{{Sonnet}}","messages":[{"role":"user","content":"hi"}]}""", path: "v1/messages/count_tokens");
+        // The mock provider records the tokens it counted as input; Haiku 4.5 has a price, and still nothing is billed.
+        var counted = await SendAsync("""{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"count these words please"}]}""", path: "v1/messages/count_tokens");
+
+        Assert.Equal(("count_tokens", 0L), (record.Endpoint, record.CostNanos));
+        Assert.Equal(("count_tokens", "demo", 0L), (counted.Endpoint, counted.Provider, counted.CostNanos));
+        Assert.True(counted.InputTokens > 0);
+    }
+
+    [Fact]
+    public async Task OpenAI_NonStreamed_PricedFromRelayJson_CachedTokensAsCacheReads()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, """
+            {"id":"c1","object":"chat.completion","model":"deepseek-chat","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],
+             "usage":{"prompt_tokens":1200,"completion_tokens":7,"total_tokens":1207,"prompt_tokens_details":{"cached_tokens":1000}}}
+            """);
+
+        var record = await SendAsync(JsonBody.Message("deepseek-chat"));
+
+        // relay.json "deepseek-chat": input 270, cache read 70, output 1,100 per token: 200 × 270 + 1,000 × 70 + 7 × 1,100
+        Assert.Equal(("router", "deepseek/deepseek-chat"), (record.Provider, record.UpstreamModel));
+        Assert.Equal(54_000 + 70_000 + 7_700, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task OpenAI_Streamed_PricedFromRelayJson()
+    {
+        _upstream.Handler = (ctx, _) => OpenAIUpstreamTests.OpenAIStream(ctx,
+            [OpenAIUpstreamTests.TextChunk("Hello"), OpenAIUpstreamTests.TextChunk(" there", "stop"), OpenAIUpstreamTests.UsageChunk]);
+
+        var record = await SendAsync(JsonBody.Message("deepseek-chat", stream: true));
+
+        // The same usage as above (1,200 prompt tokens of which 1,000 cached, 7 completion tokens).
+        Assert.Equal(54_000 + 70_000 + 7_700, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task OpenAIResponses_Streamed_PricedByProviderAndUpstreamModel()
+    {
+        _upstream.Handler = (ctx, _) => ResponsesUpstreamTests.Stream(ctx,
+            [ResponsesUpstreamTests.Created(), .. ResponsesUpstreamTests.Text("msg_1", "Hi"), ResponsesUpstreamTests.Completed(input: 500, cached: 100, output: 40)]);
+
+        var record = await SendAsync(JsonBody.Message("codex", stream: true));
+
+        // relay.json "resp/gpt-5.3-codex": input 1,250, cache read 125, output 10,000: 400 × 1,250 + 100 × 125 + 40 × 10,000
+        Assert.Equal(500_000 + 12_500 + 400_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task UpstreamModelAlone_PricesAPatternRoute_DatedIdAsItsModel()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Message(Usage(100, 10)));
+
+        var record = await SendAsync(JsonBody.Message("claude-custom"));
+
+        // Routed to up/claude-haiku-4-5-20251001: Haiku 4.5, input 1,000 and output 5,000 per token.
+        Assert.Equal(100 * 1_000 + 10 * 5_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task LongPrompt_IsBilledAtTheHigherTierThroughout()
+    {
+        _upstream.Handler = (ctx, captured) => Responses.Json(ctx, 200, captured.BodyText.Contains("long", StringComparison.Ordinal)
+            ? Message(Usage(60_000, 10, cacheRead: 40_001))
+            : Message(Usage(60_000, 10, cacheRead: 40_000)));
+
+        var shortPrompt = await SendAsync(JsonBody.Message("fast", text: "short"));
+        var longPrompt = await SendAsync(JsonBody.Message("fast", text: "long"));
+
+        // Haiku 5.5 up to 100,000 prompt tokens: input 100, cache read 10, output 500 per token.
+        Assert.Equal(60_000 * 100 + 40_000 * 10 + 10 * 500, shortPrompt.CostNanos);
+        // Over 100,000 (input and cache reads together): input 500, cache read 50, output 2,500, on every token.
+        Assert.Equal(60_000 * 500 + 40_001 * 50 + 10 * 2_500, longPrompt.CostNanos);
+    }
+
+    [Fact]
+    public async Task NoPriceKnown_CostIsNull()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Message(Usage(100, 10)));
+
+        var record = await SendAsync(JsonBody.Message("mystery"));
+
+        Assert.Null(record.CostNanos);
+        Assert.Equal(100, record.InputTokens);
+    }
+
+    [Fact]
+    public async Task RelayJsonPrice_OverridesTheDefault_AndAdminPrice_OverridesRelayJson()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Message(Usage(100, 10, cacheWrite: 1000)));
+        var book = _relay.App.Services.GetRequiredService<PriceBook>();
+
+        // relay.json: input 1,000, output 2,000, 5-minute writes 1.25 × input: 100 × 1,000 + 10 × 2,000 + 1,000 × 1,250.
+        // (The default Opus 4.6 price would be 7,000,000.)
+        Assert.Equal(100_000 + 20_000 + 1_250_000, (await SendAsync(JsonBody.Message("claude-opus-4-6"))).CostNanos);
+
+        // Set through this instance: applies to the next request.
+        await book.SetPriceAsync("claude-opus-4-6", new PriceRates { Input = 2m, Output = 4m, CacheWrite5m = 3m }, Ct);
+        Assert.Equal(200_000 + 40_000 + 3_000_000, (await SendAsync(JsonBody.Message("claude-opus-4-6"))).CostNanos);
+
+        // Set by another instance on the same database: seen at the next refresh.
+        await _relay.Store.SetPriceAsync("up/claude-opus-4-6", new PriceRates { Input = 4m, Output = 8m }, Ct);
+        await _relay.Store.DeletePriceAsync("claude-opus-4-6", Ct);
+        await book.RefreshAsync(Ct);
+        Assert.Equal(400_000 + 80_000 + 5_000_000, (await SendAsync(JsonBody.Message("claude-opus-4-6"))).CostNanos);
+
+        // Removed: relay.json's price applies again.
+        Assert.True(await book.DeletePriceAsync("up/claude-opus-4-6", Ct));
+        Assert.Equal(100_000 + 20_000 + 1_250_000, (await SendAsync(JsonBody.Message("claude-opus-4-6"))).CostNanos);
+    }
+
+    [Fact]
+    public async Task AdminPrices_AreReadBeforeRelayListens()
+    {
+        var config = Config(_upstream.BaseUrl);
+        using var directory = new TempDirectory();
+        config.SourcePath = Path.Combine(directory.Path, "relay.json");
+        await using (var store = new SqliteRelayStore(config.DatabasePath))
+        {
+            await store.InitializeAsync(Ct);
+            await store.SetPriceAsync("claude-opus-4-6", new PriceRates { Input = 2m, Output = 4m, CacheWrite5m = 3m }, Ct);
+        }
+
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Message(Usage(100, 10, cacheWrite: 1000)));
+        await using var relay = await RelayTestServer.StartAsync(config);
+        using var response = await relay.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("claude-opus-4-6")), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var record = Assert.Single(await relay.WaitForUsageAsync(1));
+        Assert.Equal(200_000 + 40_000 + 3_000_000, record.CostNanos);
+    }
+}

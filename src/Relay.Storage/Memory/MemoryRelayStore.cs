@@ -25,6 +25,7 @@ public sealed partial class MemoryRelayStore : IRelayStore
         {
             foreach (var record in records)
             {
+                SettleLocked(record);
                 _usage.AddFirst(new UsageEntry(++_lastUsageId, record));
                 if (_usage.Count > Capacity)
                 {

@@ -147,6 +147,7 @@ public sealed partial class SqliteRelayStore : IRelayStore
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await SettleAsync(connection, transaction, records, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 

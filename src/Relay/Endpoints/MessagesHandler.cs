@@ -21,6 +21,8 @@ namespace Relay.Endpoints;
 /// </summary>
 internal sealed class MessagesHandler(
     ClientAuthenticator authenticator,
+    KeyAccess access,
+    KeyAdmission admission,
     ModelCatalog catalog,
     ScenarioRouter router,
     UpstreamDispatcher dispatcher,
@@ -71,6 +73,7 @@ internal sealed class MessagesHandler(
         }
         finally
         {
+            await admission.ReleaseAsync(context, outcome.Admission, outcome.Dispatch.Usage);
             await RecordAsync(context, endpoint, timing, outcome);
         }
     }
@@ -125,6 +128,12 @@ internal sealed class MessagesHandler(
             return;
         }
 
+        if (auth.Key is { } key && access.Check(context, key) is { } denied)
+        {
+            await FailAsync(context, outcome, denied);
+            return;
+        }
+
         var (body, bodyError) = await RequestBodyReader.ReadAsync(context.Request, _bodyLimit, aborted);
         if (body is null)
         {
@@ -149,6 +158,12 @@ internal sealed class MessagesHandler(
 
             outcome.RequestedModel = ClientText.Shorten(info.Model);
             outcome.Streamed = info.Stream && endpoint == MessagesEndpointKind.Messages;
+            if (auth.Key is { } restricted && access.CheckModel(restricted, info.Model) is { } notAllowed)
+            {
+                await FailAsync(context, outcome, notAllowed);
+                return;
+            }
+
             if (!router.TryRoute(info.Model, info, out var model, out var rule))
             {
                 if (auth.Key is null)
@@ -170,6 +185,12 @@ internal sealed class MessagesHandler(
             if (auth.Key is null && !model.Routes.All(r => upstreams[r.Provider].ForwardsClientCredentials))
             {
                 await RefuseAsync(context, outcome, RelayError.InvalidKey());
+                return;
+            }
+
+            if (auth.Key is { } limited && await admission.AdmitAsync(context, limited, endpoint, info, model, outcome.Admission, aborted) is { } refused)
+            {
+                await FailAsync(context, outcome, refused);
                 return;
             }
 
@@ -207,6 +228,9 @@ internal sealed class MessagesHandler(
             RequestId = context.TraceIdentifier,
             KeyId = outcome.Key?.Id,
             KeyName = outcome.Key?.Name,
+            UserId = outcome.Key?.UserId,
+            UserName = outcome.Key?.UserName,
+            ReservationId = outcome.Admission.ReservationId,
             Endpoint = outcome.Door.UsageEndpoint(endpoint),
             RequestedModel = outcome.RequestedModel,
             Provider = outcome.Route?.Provider,
@@ -265,6 +289,9 @@ internal sealed class MessagesHandler(
         public string? RouteRule { get; set; }
 
         public DispatchResult Dispatch { get; } = new();
+
+        /// <summary>What the key's limits gave this request, given back when it ends.</summary>
+        public KeyAdmission.Ticket Admission { get; } = new();
 
         /// <summary>Refused for its key: counted by <see cref="UnauthenticatedRequests"/>, not recorded.</summary>
         public bool Unauthenticated { get; set; }

@@ -7,6 +7,7 @@ using Relay.Protocol.Anthropic;
 using Relay.Protocol.Json;
 using Relay.Protocol.Text;
 using Relay.Routing;
+using Relay.Storage;
 using Relay.Upstreams;
 
 namespace Relay.Endpoints;
@@ -23,6 +24,7 @@ internal sealed class ModelsHandler
     private const int MaxLimit = 1000;
 
     private readonly ClientAuthenticator _authenticator;
+    private readonly KeyAccess _access;
     private readonly UnauthenticatedRequests _strangers;
     private readonly ModelCatalog _catalog;
     private readonly ModelInfo[] _models;
@@ -30,10 +32,11 @@ internal sealed class ModelsHandler
     private readonly AnthropicUpstream? _bridge;
     private readonly ILogger<ModelsHandler> _logger;
 
-    public ModelsHandler(ClientAuthenticator authenticator, UnauthenticatedRequests strangers, ModelCatalog catalog, TimeProvider time, RelayConfig config,
+    public ModelsHandler(ClientAuthenticator authenticator, KeyAccess access, UnauthenticatedRequests strangers, ModelCatalog catalog, TimeProvider time, RelayConfig config,
         UpstreamRegistry upstreams, ILogger<ModelsHandler> logger)
     {
         _authenticator = authenticator;
+        _access = access;
         _strangers = strangers;
         _catalog = catalog;
         _logger = logger;
@@ -68,12 +71,15 @@ internal sealed class ModelsHandler
             return;
         }
 
-        if (await AuthenticateAsync(context) is { } authError)
+        var (key, authError) = await AuthenticateAsync(context);
+        if (key is null || authError is not null)
         {
-            await ErrorResponses.WriteAsync(context, authError);
+            await ErrorResponses.WriteAsync(context, authError!);
             return;
         }
 
+        // A key limited to some models sees only those.
+        var models = key.Limits.Models is { Count: > 0 } ? Array.FindAll(_models, m => _access.MayUse(key, m.Id)) : _models;
         var query = context.Request.Query;
         var limit = DefaultLimit;
         if (query.TryGetValue("limit", out var limitText)
@@ -85,13 +91,13 @@ internal sealed class ModelsHandler
 
         var afterId = query["after_id"].ToString();
         var beforeId = query["before_id"].ToString();
-        IEnumerable<ModelInfo> window = _models;
+        IEnumerable<ModelInfo> window = models;
         bool hasMore;
         List<ModelInfo> page;
         if (beforeId.Length > 0)
         {
-            var end = Array.FindIndex(_models, m => m.Id == beforeId);
-            var before = end < 0 ? [] : _models[..end];
+            var end = Array.FindIndex(models, m => m.Id == beforeId);
+            var before = end < 0 ? [] : models[..end];
             page = before.Skip(Math.Max(0, before.Length - limit)).ToList();
             hasMore = before.Length > limit;
         }
@@ -99,8 +105,8 @@ internal sealed class ModelsHandler
         {
             if (afterId.Length > 0)
             {
-                var start = Array.FindIndex(_models, m => m.Id == afterId);
-                window = start < 0 ? [] : _models.Skip(start + 1);
+                var start = Array.FindIndex(models, m => m.Id == afterId);
+                window = start < 0 ? [] : models.Skip(start + 1);
             }
 
             var rest = window.ToList();
@@ -121,9 +127,10 @@ internal sealed class ModelsHandler
             return;
         }
 
-        if (await AuthenticateAsync(context) is { } authError)
+        var (key, authError) = await AuthenticateAsync(context);
+        if (key is null || authError is not null)
         {
-            await ErrorResponses.WriteAsync(context, authError);
+            await ErrorResponses.WriteAsync(context, authError!);
             return;
         }
 
@@ -133,6 +140,12 @@ internal sealed class ModelsHandler
         if (model is null && _catalog.TryResolve(id, out var entry))
         {
             model = new ModelInfo { Id = id, DisplayName = id, CreatedAt = _createdAt, AnthropicFamilyTier = entry.Family };
+        }
+
+        if (model is not null && !_access.MayUse(key, id))
+        {
+            await ErrorResponses.WriteAsync(context, RelayError.NotFound($"model: {ClientText.Shorten(id)} is not available to this key."));
+            return;
         }
 
         if (model is null)
@@ -159,9 +172,13 @@ internal sealed class ModelsHandler
         }
     }
 
-    private async Task<RelayError?> AuthenticateAsync(HttpContext context)
+    /// <summary>The client's key, or the error to answer: no valid key, or one that is disabled, expired or used from
+    /// an address it may not come from.</summary>
+    private async Task<(StoredApiKey? Key, RelayError? Error)> AuthenticateAsync(HttpContext context)
     {
         var auth = await _authenticator.AuthenticateAsync(context.Request.Headers, context.RequestAborted);
-        return auth.Key is not null ? null : _strangers.Refuse(context, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey());
+        return auth.Key is { } key
+            ? (key, _access.Check(context, key))
+            : (null, _strangers.Refuse(context, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey()));
     }
 }

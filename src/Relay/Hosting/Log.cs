@@ -45,4 +45,10 @@ internal static partial class Log
 
     [LoggerMessage(50, LogLevel.Warning, "{Count} request(s) from {Address} without a valid key since the last such line ({RateLimited} answered 429); at most one line a minute per address, totals in GET /v1/routes")]
     public static partial void UnauthenticatedRequests(ILogger logger, string address, long count, long rateLimited);
+
+    [LoggerMessage(90, LogLevel.Error, "{RequestId} the limits store failed, so the request was refused (fail closed)")]
+    public static partial void AdmissionFailed(ILogger logger, string requestId, Exception exception);
+
+    [LoggerMessage(91, LogLevel.Warning, "{RequestId} freeing the request's concurrency slot failed; it is freed when the usage record is written or the reservation expires")]
+    public static partial void AdmissionReleaseFailed(ILogger logger, string requestId, Exception exception);
 }

@@ -81,6 +81,9 @@ internal static class RelayApp
         services.AddSingleton<AdminHandler>();
         services.AddAdminApi();
         services.AddSingleton<ClientAuthenticator>();
+        services.AddSingleton<KeyAccess>();
+        services.AddSingleton<IAdmissionStore>(store);
+        services.AddSingleton<KeyAdmission>();
         services.AddSingleton<UnauthenticatedRequests>();
         services.AddSingleton<UsageQueue>();
         services.AddHostedService<UsageWriter>();

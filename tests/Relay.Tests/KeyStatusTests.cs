@@ -120,6 +120,22 @@ public sealed class KeyStatusTests : RelayWithUpstream
     }
 
     [Fact]
+    public async Task KeyLimitedToOtherAddresses_Is403()
+    {
+        var key = ApiKeys.Generate();
+        await Server.Store.CreateKeyAsync(new NewApiKey("far", ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key))
+        {
+            Limits = new KeyLimits { AllowedIps = ["10.0.0.0/8"] },
+        }, Ct);
+        using var holder = Server.CreateClient(key);
+
+        using var response = await holder.GetAsync("v1/key", Ct);
+
+        var error = await AnthropicAssert.IsErrorAsync(response, HttpStatusCode.Forbidden, "permission_error");
+        Assert.DoesNotContain("far", error.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ThroughABridge_TheRemoteRelayAnswers()
     {
         await using var bridge = await RelayTestServer.StartAsync(Relay.Cli.BridgeCommand.CreateConfig(Server.BaseUrl, "http://127.0.0.1:0", 30));

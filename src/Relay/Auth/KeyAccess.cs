@@ -35,6 +35,12 @@ internal sealed class KeyAccess(TimeProvider time)
                 $"This key expired at {expires.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC.", false);
         }
 
+        return CheckAddress(context, key);
+    }
+
+    /// <summary>A 403 when the client's address is outside the key's list; otherwise null.</summary>
+    public RelayError? CheckAddress(HttpContext context, StoredApiKey key)
+    {
         if (key.Limits.AllowedIps is { Count: > 0 } allowed)
         {
             var address = ClientAddress(context);

@@ -14,11 +14,11 @@ namespace Relay.Endpoints;
 /// <c>GET /v1/key</c>: a key holder reads their own key with the key itself (x-api-key or Bearer): its status,
 /// expiry, allowed models and addresses, limits, budget and what is left of it, the user's balance, and the key's last
 /// <see cref="RecentRecords"/> requests. It never shows another key or the key itself. A missing, unknown or revoked
-/// key gets the usual 401; a disabled or expired key may still read its status, which is how its holder learns why
-/// requests fail.
+/// key gets the usual 401, and a client address outside the key's list the usual 403; a disabled or expired key may
+/// still read its status, which is how its holder learns why requests fail.
 /// </summary>
-internal sealed class KeyStatusHandler(ClientAuthenticator authenticator, UnauthenticatedRequests strangers, IApiKeyStore keys, IUserStore users,
-    IUsageStore usage, TimeProvider time, RelayConfig config, UpstreamRegistry upstreams)
+internal sealed class KeyStatusHandler(ClientAuthenticator authenticator, UnauthenticatedRequests strangers, KeyAccess access, IApiKeyStore keys,
+    IUserStore users, IUsageStore usage, TimeProvider time, RelayConfig config, UpstreamRegistry upstreams)
 {
     public const int RecentRecords = 20;
 
@@ -38,6 +38,13 @@ internal sealed class KeyStatusHandler(ClientAuthenticator authenticator, Unauth
         if (key is null || key.Id != auth.Key!.Id)
         {
             await ErrorResponses.WriteAsync(context, strangers.Refuse(context, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey()));
+            return;
+        }
+
+        // A key limited to some addresses shows nothing to others: its status and balance are the holder's business.
+        if (access.CheckAddress(context, auth.Key!) is { } refused)
+        {
+            await ErrorResponses.WriteAsync(context, refused);
             return;
         }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Relay.Cli;
 
 namespace Relay.Usage;
 
@@ -22,7 +23,7 @@ internal static class UsageTimeBound
             return false;
         }
 
-        if (TryParseDuration(text, out var span))
+        if (KeyLimitOptions.TryParseDuration(text, out var span))
         {
             bound = now - span;
             return true;
@@ -38,25 +39,5 @@ internal static class UsageTimeBound
         // A time needs its date and a 'T' (or a space): a bare number is neither a duration nor a time.
         return text.Length > 10 && char.IsAsciiDigit(text[0])
             && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out bound);
-    }
-
-    /// <summary>A positive whole number followed by m (minutes), h (hours), d (days) or w (weeks).</summary>
-    public static bool TryParseDuration(string text, out TimeSpan span)
-    {
-        span = default;
-        if (text.Length < 2 || !int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount <= 0)
-        {
-            return false;
-        }
-
-        span = char.ToLowerInvariant(text[^1]) switch
-        {
-            'm' => TimeSpan.FromMinutes(amount),
-            'h' => TimeSpan.FromHours(amount),
-            'd' => TimeSpan.FromDays(amount),
-            'w' => TimeSpan.FromDays(7.0 * amount),
-            _ => TimeSpan.Zero,
-        };
-        return span > TimeSpan.Zero;
     }
 }

@@ -18,10 +18,8 @@ namespace Relay.Accounting;
 /// <para>Admin-set prices are read before Relay listens, re-read every <see cref="RefreshInterval"/> for changes made
 /// by other instances, and changes made through this instance apply at once.</para>
 /// </remarks>
-internal sealed class PriceBook(RelayConfig config, IPriceStore store, TimeProvider time, ILogger<PriceBook> logger) : BackgroundService, IPriceBook
+internal sealed class PriceBook(RelayConfig config, IPriceStore store, TimeProvider time, ILogger<PriceBook> logger) : StoreRefreshedService(time), IPriceBook
 {
-    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(30);
-
     public const string AdminSource = "admin";
     public const string ConfigSource = "relay.json";
 
@@ -85,7 +83,7 @@ internal sealed class PriceBook(RelayConfig config, IPriceStore store, TimeProvi
     }
 
     /// <summary>Reads the admin prices from the store, replacing what this instance holds.</summary>
-    public async Task RefreshAsync(CancellationToken cancellationToken)
+    public override async Task RefreshAsync(CancellationToken cancellationToken)
     {
         var version = Interlocked.Read(ref _version);
         var stored = await store.ListPricesAsync(cancellationToken);
@@ -97,49 +95,6 @@ internal sealed class PriceBook(RelayConfig config, IPriceStore store, TimeProvi
                 _adminRates = stored.ToDictionary(p => p.Model, p => p.Rates, StringComparer.Ordinal);
                 _admin = new PriceTable(_adminRates, AdminSource);
             }
-        }
-    }
-
-    /// <summary>Reads the admin prices before Relay listens, so the first request is priced as the operator set it.</summary>
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await RefreshAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.PriceStoreFailed(logger, ex);
-        }
-
-        await base.StartAsync(cancellationToken);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(RefreshInterval, time);
-        while (await WaitAsync(timer, stoppingToken))
-        {
-            try
-            {
-                await RefreshAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                Log.PriceStoreFailed(logger, ex);
-            }
-        }
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
         }
     }
 
@@ -182,4 +137,6 @@ internal sealed class PriceBook(RelayConfig config, IPriceStore store, TimeProvi
             ? name[..^(dateLength + 1)]
             : null;
     }
+
+    protected override void LogRefreshFailed(Exception exception) => Log.PriceStoreFailed(logger, exception);
 }

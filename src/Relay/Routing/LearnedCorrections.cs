@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Relay.Hosting;
 using Relay.Protocol.Corrections;
 using Relay.Protocol.Text;
 using Relay.Storage;
@@ -10,10 +11,8 @@ namespace Relay.Routing;
 /// (an output limit, a parameter or schema keyword they do not accept). Kept in the store, so a restart and every other
 /// instance on the same database start with them; re-read from the store every <see cref="RefreshInterval"/>.
 /// </summary>
-internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimeProvider time, ILogger<LearnedCorrections> logger) : BackgroundService
+internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimeProvider time, ILogger<LearnedCorrections> logger) : StoreRefreshedService(time)
 {
-    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(30);
-
     private const int MaxEvidenceChars = 300;
 
     private volatile FrozenDictionary<string, ProviderCorrections> _byRoute = FrozenDictionary<string, ProviderCorrections>.Empty;
@@ -51,7 +50,7 @@ internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimePro
     }
 
     /// <summary>Reads every correction from the store, replacing what this instance holds.</summary>
-    public async Task RefreshAsync(CancellationToken cancellationToken)
+    public override async Task RefreshAsync(CancellationToken cancellationToken)
     {
         var stored = await store.ListCorrectionsAsync(cancellationToken);
         var byRoute = stored
@@ -62,37 +61,6 @@ internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimePro
         lock (_writeLock)
         {
             _byRoute = byRoute;
-        }
-    }
-
-    /// <summary>Reads what the store holds before Relay listens, so the first request after a restart is already corrected.</summary>
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await RefreshAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.CorrectionStoreFailed(logger, ex);
-        }
-
-        await base.StartAsync(cancellationToken);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(RefreshInterval, time);
-        while (await WaitAsync(timer, stoppingToken))
-        {
-            try
-            {
-                await RefreshAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                Log.CorrectionStoreFailed(logger, ex);
-            }
         }
     }
 
@@ -128,7 +96,7 @@ internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimePro
     }
 
     private ProviderCorrection ToStored(RouteTarget route, RequestCorrection correction, string evidence) =>
-        new(route.Provider, route.UpstreamModel, correction.Kind.ToString(), correction.Name ?? "", correction.Value, Shorten(evidence), time.GetUtcNow());
+        new(route.Provider, route.UpstreamModel, correction.Kind.ToString(), correction.Name ?? "", correction.Value, Shorten(evidence), Time.GetUtcNow());
 
     private static RequestCorrection? FromStored(ProviderCorrection stored) =>
         Enum.TryParse<CorrectionKind>(stored.Kind, out var kind)
@@ -137,15 +105,5 @@ internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimePro
 
     private static string Shorten(string evidence) => ClientText.Shorten(evidence.ReplaceLineEndings(" "), MaxEvidenceChars);
 
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    protected override void LogRefreshFailed(Exception exception) => Log.CorrectionStoreFailed(logger, exception);
 }

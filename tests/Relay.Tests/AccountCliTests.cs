@@ -196,6 +196,8 @@ public sealed class AccountCliTests : IDisposable
         { ["--expires", "tomorrow"], "--expires: 'tomorrow'" },
         { ["--expires", "2020-01-01"], "in the past" },
         { ["--expires", "0d"], "--expires: '0d'" },
+        { ["--expires", "3000000d"], "--expires: '3000000d'" },
+        { ["--expires", "2147483647w"], "--expires: '2147483647w'" },
         { ["--rpm", "0"], "--rpm: '0'" },
         { ["--tpm", "1.5"], "--tpm: '1.5'" },
         { ["--concurrency", "-1"], "--concurrency: '-1'" },

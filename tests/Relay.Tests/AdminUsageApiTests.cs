@@ -44,12 +44,28 @@ public sealed class AdminUsageApiTests : RelayWithUpstream
             first.GetProperty("model").GetString(), first.GetProperty("cost").GetDecimal(), first.GetProperty("time").GetString()));
     }
 
+    [Fact]
+    public async Task Usage_UntilTheCalendarsLastDay_IncludesEverything()
+    {
+        await Server.Store.AppendUsageAsync([Record(Day1, key: "k", input: 7)], Ct);
+
+        var all = await Admin.Get("admin/api/usage?until=9999-12-31");
+        var totals = await Admin.Get("admin/api/usage/totals?by=key&since=2000-01-01&until=9999-12-31");
+
+        Assert.Equal(HttpStatusCode.OK, all.Status);
+        Assert.Equal([7L], all["data"].EnumerateArray().Select(r => r.GetProperty("inputTokens").GetInt64()));
+        Assert.Equal(HttpStatusCode.OK, totals.Status);
+    }
+
     [Theory]
     [InlineData("admin/api/usage?limit=0", "limit")]
     [InlineData("admin/api/usage?limit=1001", "limit")]
     [InlineData("admin/api/usage?before=abc", "before")]
     [InlineData("admin/api/usage?since=yesterday", "since")]
     [InlineData("admin/api/usage?until=7x", "until")]
+    [InlineData("admin/api/usage?since=999999d", "since")]
+    [InlineData("admin/api/usage?until=2147483647w", "until")]
+    [InlineData("admin/api/usage/totals?since=999999d", "since")]
     [InlineData("admin/api/usage?status=fine", "status")]
     [InlineData("admin/api/usage/totals?by=planet", "by")]
     [InlineData("admin/api/usage/totals?status=0", "status")]

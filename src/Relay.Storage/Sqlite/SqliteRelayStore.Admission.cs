@@ -22,8 +22,34 @@ public sealed partial class SqliteRelayStore
 
     public async Task<AdmissionDecision> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
+        await _writeTurn.WaitAsync(cancellationToken);
+        try
+        {
+            return await AdmitLockedAsync(request, cancellationToken);
+        }
+        finally
+        {
+            _writeTurn.Release();
+        }
+    }
+
+    public async Task ReleaseAsync(long reservationId, long actualTokens, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await _writeTurn.WaitAsync(cancellationToken);
+        try
+        {
+            await ReleaseLockedAsync(reservationId, actualTokens, now, cancellationToken);
+        }
+        finally
+        {
+            _writeTurn.Release();
+        }
+    }
+
+    private async Task<AdmissionDecision> AdmitLockedAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
         var now = request.Now.ToUnixTimeMilliseconds();
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var connection = await OpenForWritingAsync(cancellationToken);
         // BEGIN IMMEDIATE: the write lock is taken before anything is read, so every process sharing the file
         // (other instances, the CLI) waits its turn and no two admissions see the same state.
         await using var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
@@ -41,14 +67,16 @@ public sealed partial class SqliteRelayStore
             return decision;
         }
 
+        // One prepared statement for both buckets.
+        await using var bucket = BucketWriter(connection, transaction);
         if (request.RequestsPerMinute is not null)
         {
-            await WriteBucketAsync(connection, transaction, request.KeyId, RequestsBucket, requestsLevel, now, cancellationToken);
+            await WriteBucketAsync(bucket, request.KeyId, RequestsBucket, requestsLevel, now, cancellationToken);
         }
 
         if (request.TokensPerMinute is not null)
         {
-            await WriteBucketAsync(connection, transaction, request.KeyId, TokensBucket, tokensLevel, now, cancellationToken);
+            await WriteBucketAsync(bucket, request.KeyId, TokensBucket, tokensLevel, now, cancellationToken);
         }
 
         await using var reserve = Command(connection, transaction, """
@@ -65,10 +93,10 @@ public sealed partial class SqliteRelayStore
         return decision with { ReservationId = id };
     }
 
-    public async Task ReleaseAsync(long reservationId, long actualTokens, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task ReleaseLockedAsync(long reservationId, long actualTokens, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var connection = await OpenForWritingAsync(cancellationToken);
         await using var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
         long keyId, estimated;
         int? limit;
@@ -106,7 +134,8 @@ public sealed partial class SqliteRelayStore
         if (limit is { } tpm && level is not null && actualTokens != estimated)
         {
             var corrected = AdmissionRules.CorrectTokens(AdmissionRules.Refill(level, updatedAt, nowMs, tpm), estimated, actualTokens, tpm);
-            await WriteBucketAsync(connection, transaction, keyId, TokensBucket, corrected, nowMs, cancellationToken);
+            await using var bucket = BucketWriter(connection, transaction);
+            await WriteBucketAsync(bucket, keyId, TokensBucket, corrected, nowMs, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -236,17 +265,18 @@ public sealed partial class SqliteRelayStore
             UserReservedNanos: Long(8));
     }
 
-    private static async Task WriteBucketAsync(SqliteConnection connection, SqliteTransaction transaction, long keyId, string kind, double level, long now,
-        CancellationToken cancellationToken)
-    {
-        await using var write = Command(connection, transaction, """
+    private static SqliteCommand BucketWriter(SqliteConnection connection, SqliteTransaction transaction) =>
+        Command(connection, transaction, """
             INSERT INTO rate_buckets (key_id, kind, level, updated_at) VALUES ($key, $kind, $level, $now)
             ON CONFLICT (key_id, kind) DO UPDATE SET level = excluded.level, updated_at = excluded.updated_at;
-            """);
-        write.Parameters.AddWithValue("$key", keyId);
-        write.Parameters.AddWithValue("$kind", kind);
-        write.Parameters.AddWithValue("$level", level);
-        write.Parameters.AddWithValue("$now", now);
+            """, ("$key", SqliteType.Integer), ("$kind", SqliteType.Text), ("$level", SqliteType.Real), ("$now", SqliteType.Integer));
+
+    private static async Task WriteBucketAsync(SqliteCommand write, long keyId, string kind, double level, long now, CancellationToken cancellationToken)
+    {
+        write.Parameters[0].Value = keyId;
+        write.Parameters[1].Value = kind;
+        write.Parameters[2].Value = level;
+        write.Parameters[3].Value = now;
         await write.ExecuteNonQueryAsync(cancellationToken);
     }
 

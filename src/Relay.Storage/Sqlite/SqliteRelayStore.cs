@@ -8,6 +8,11 @@ public sealed partial class SqliteRelayStore : IRelayStore
     private readonly string _connectionString;
     private readonly string _path;
 
+    /// <summary>Writers in this process take turns here, asynchronously. SQLite's own wait for a busy database sleeps
+    /// the thread between retries (up to hundreds of ms under contention); with this it only arbitrates between
+    /// processes sharing the file (other instances, the CLI).</summary>
+    private readonly SemaphoreSlim _writeTurn = new(1, 1);
+
     public SqliteRelayStore(string path)
     {
         _path = Path.GetFullPath(path);
@@ -65,9 +70,20 @@ public sealed partial class SqliteRelayStore : IRelayStore
             return;
         }
 
-        await using var connection = await OpenAsync(cancellationToken);
-        // In WAL mode NORMAL skips the fsync per batch: a crash of Relay loses nothing, a power cut at most the last batches.
-        await ExecuteAsync(connection, "PRAGMA synchronous=NORMAL;", cancellationToken);
+        await _writeTurn.WaitAsync(cancellationToken);
+        try
+        {
+            await AppendUsageLockedAsync(records, cancellationToken);
+        }
+        finally
+        {
+            _writeTurn.Release();
+        }
+    }
+
+    private async Task AppendUsageLockedAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenForWritingAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -225,6 +241,24 @@ public sealed partial class SqliteRelayStore : IRelayStore
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;
+    }
+
+    /// <summary>A connection for a write transaction on the hot path. In WAL mode synchronous=NORMAL skips the fsync
+    /// per commit: a crash of Relay loses nothing, a power cut at most the last commits. The setting belongs to the
+    /// connection, and a pooled connection may be new, so it is set on every open (no I/O; microseconds).</summary>
+    private async Task<SqliteConnection> OpenForWritingAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken);
+        try
+        {
+            await ExecuteAsync(connection, "PRAGMA synchronous=NORMAL;", cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)

@@ -89,6 +89,9 @@ internal sealed class KeyAdmission(IAdmissionStore store, IPriceBook prices, Rel
 
         RateLimitHeaders.Add(context.Response, limits, decision);
         ticket.ReservationId = decision.Admitted ? decision.ReservationId : null;
+        // Ending the request early frees a concurrency slot and corrects the token bucket; the money it reserved
+        // waits for the usage record's settlement either way. A key with neither limit has nothing to free early.
+        ticket.ReleaseAtEnd = limits.Concurrency is not null || limits.TokensPerMinute is not null;
         return decision.Refusal switch
         {
             AdmissionRefusal.None => null,
@@ -105,7 +108,7 @@ internal sealed class KeyAdmission(IAdmissionStore store, IPriceBook prices, Rel
     /// what it really used. A failure is logged; the record's settlement or the reservation's expiry frees the slot.</summary>
     public async Task ReleaseAsync(HttpContext context, Ticket ticket, TokenUsage usage)
     {
-        if (ticket.ReservationId is not { } reservation)
+        if (ticket.ReservationId is not { } reservation || !ticket.ReleaseAtEnd)
         {
             return;
         }
@@ -153,5 +156,8 @@ internal sealed class KeyAdmission(IAdmissionStore store, IPriceBook prices, Rel
     internal sealed class Ticket
     {
         public long? ReservationId { get; set; }
+
+        /// <summary>Whether the reservation holds something to give back when the request ends, before settlement.</summary>
+        public bool ReleaseAtEnd { get; set; }
     }
 }

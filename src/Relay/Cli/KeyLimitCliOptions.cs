@@ -23,7 +23,7 @@ internal sealed class KeyLimitCliOptions
     public Option<string?> Expires { get; } = new("--expires")
     {
         HelpName = "DATE|DURATION",
-        Description = "When the key stops working: a date or date and time (2026-12-31, 2026-12-31T18:00:00+02:00; UTC unless it has an offset), a duration from now (90m, 12h, 30d, 2w), or never.",
+        Description = "When the key stops working: a date or date and time (2026-12-31, 2026-12-31T18:00:00+02:00; UTC unless it has an offset), a duration from now (90m, 12h, 30d, 2w; at most 100 years), or never.",
     };
 
     public Option<string?> Ips { get; } = new("--ip")

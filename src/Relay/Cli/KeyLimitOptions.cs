@@ -25,7 +25,12 @@ internal static class KeyLimitOptions
     public static bool IsNone(string text) =>
         text.Trim().Equals(None, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>A duration such as <c>90m</c>, <c>12h</c>, <c>30d</c> or <c>2w</c> (a whole, positive number and a unit).</summary>
+    /// <summary>The longest duration accepted: far beyond any key's life or usage history, and far from the ends of
+    /// the calendar, so adding it to or taking it from now cannot overflow.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(36_525);
+
+    /// <summary>A duration such as <c>90m</c>, <c>12h</c>, <c>30d</c> or <c>2w</c> (a whole, positive number and a unit),
+    /// at most <see cref="MaxDuration"/> (100 years).</summary>
     public static bool TryParseDuration(string text, out TimeSpan duration)
     {
         duration = default;
@@ -35,15 +40,24 @@ internal static class KeyLimitOptions
             return false;
         }
 
-        duration = char.ToLowerInvariant(text[^1]) switch
+        long minutesPerUnit = char.ToLowerInvariant(text[^1]) switch
         {
-            'm' => TimeSpan.FromMinutes(amount),
-            'h' => TimeSpan.FromHours(amount),
-            'd' => TimeSpan.FromDays(amount),
-            'w' => TimeSpan.FromDays(7.0 * amount),
-            _ => TimeSpan.Zero,
+            'm' => 1,
+            'h' => 60,
+            'd' => 60 * 24,
+            'w' => 60 * 24 * 7,
+            _ => 0,
         };
-        return duration > TimeSpan.Zero;
+
+        // In whole minutes (an int times at most 10080 fits a long), compared before any TimeSpan is made.
+        var minutes = amount * minutesPerUnit;
+        if (minutes <= 0 || minutes > (long)MaxDuration.TotalMinutes)
+        {
+            return false;
+        }
+
+        duration = TimeSpan.FromMinutes(minutes);
+        return true;
     }
 
     /// <summary>An expiry: <c>none</c>/<c>never</c> (null), a duration from <paramref name="now"/>, or an ISO date or
@@ -60,6 +74,12 @@ internal static class KeyLimitOptions
 
         if (TryParseDuration(value, out var duration))
         {
+            if (duration > DateTimeOffset.MaxValue - now)
+            {
+                error = $"'{ShortForMessage(text)}' lies beyond the last date there is.";
+                return false;
+            }
+
             expires = now + duration;
         }
         else if (IsIsoDate(value) && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture,
@@ -69,7 +89,7 @@ internal static class KeyLimitOptions
         }
         else
         {
-            error = $"'{ShortForMessage(text)}' is not an expiry: give a date such as 2026-12-31 or 2026-12-31T18:00:00+02:00 (UTC unless it has an offset), a duration such as 90m, 12h, 30d or 2w, or never.";
+            error = $"'{ShortForMessage(text)}' is not an expiry: give a date such as 2026-12-31 or 2026-12-31T18:00:00+02:00 (UTC unless it has an offset), a duration such as 90m, 12h, 30d or 2w (at most 100 years), or never.";
             return false;
         }
 

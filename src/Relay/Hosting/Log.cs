@@ -13,11 +13,14 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Warning, "{RequestId} provider {Provider} failed: {Reason}")]
     public static partial void UpstreamFailed(ILogger logger, string requestId, string provider, string reason);
 
-    [LoggerMessage(4, LogLevel.Warning, "Writing {Count} usage records failed (attempt {Attempt}); retrying")]
+    [LoggerMessage(4, LogLevel.Warning, "Writing {Count} usage records failed (attempt {Attempt}); retrying until it succeeds")]
     public static partial void UsageWriteRetry(ILogger logger, int count, int attempt, Exception exception);
 
-    [LoggerMessage(5, LogLevel.Error, "Writing {Count} usage records failed; they are lost")]
+    [LoggerMessage(5, LogLevel.Error, "Writing {Count} usage records failed; they are lost and their costs not charged")]
     public static partial void UsageWriteFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(92, LogLevel.Information, "Wrote {Count} usage records at attempt {Attempt}")]
+    public static partial void UsageWriteRecovered(ILogger logger, int count, int attempt);
 
     [LoggerMessage(7, LogLevel.Warning, "Provider {Provider} is {State}: {Reason}")]
     public static partial void ProviderHealthChanged(ILogger logger, string provider, string state, string reason);

@@ -10,7 +10,7 @@ namespace Relay.Usage;
 /// </summary>
 internal static class UsageTimeBound
 {
-    public const string Forms = "a duration such as 30m, 24h or 7d, a day such as 2026-03-01, or an ISO 8601 time";
+    public const string Forms = "a duration such as 30m, 24h or 7d (at most 100 years), a day such as 2026-03-01, or an ISO 8601 time";
 
     /// <param name="endOfDay">For an end bound (exclusive): a day then means up to the end of that day, so
     /// <c>--until 2026-03-01</c> includes the whole of March 1st.</param>
@@ -25,6 +25,11 @@ internal static class UsageTimeBound
 
         if (KeyLimitOptions.TryParseDuration(text, out var span))
         {
+            if (now - DateTimeOffset.MinValue < span)
+            {
+                return false;
+            }
+
             bound = now - span;
             return true;
         }
@@ -32,7 +37,8 @@ internal static class UsageTimeBound
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
             var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            bound = endOfDay ? start.AddDays(1) : start;
+            // The calendar's last day has no next day to end at: until then is until the end of time.
+            bound = !endOfDay ? start : day == DateOnly.MaxValue ? DateTimeOffset.MaxValue : start.AddDays(1);
             return true;
         }
 

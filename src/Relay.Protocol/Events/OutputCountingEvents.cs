@@ -18,8 +18,10 @@ public sealed class OutputCountingEvents(IMessageEvents inner) : IMessageEvents
     /// <summary>The UTF-8 bytes of text, thinking and tool-input JSON relayed so far.</summary>
     public long ContentBytes { get; private set; }
 
-    /// <summary>The usage to record for a translator that read <paramref name="reported"/> from the provider.</summary>
-    public TokenUsage Billable(in TokenUsage reported) => OutputEstimate.Complete(reported, _finalOutputReported, ContentBytes);
+    /// <summary>The usage to record for a translator that read <paramref name="reported"/> from the provider; an
+    /// estimate is capped at <paramref name="outputLimit"/> (0 or less: none).</summary>
+    public TokenUsage Billable(in TokenUsage reported, long outputLimit) =>
+        OutputEstimate.Complete(reported, _finalOutputReported, ContentBytes, outputLimit);
 
     public void MessageStart(string id, string model, in TokenUsage usage) => inner.MessageStart(id, model, usage);
 

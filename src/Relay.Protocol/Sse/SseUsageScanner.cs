@@ -41,7 +41,8 @@ public sealed class SseUsageScanner : IDisposable
 
     /// <summary>The usage to record: <see cref="Usage"/>, with output estimated from the answer relayed so far when no
     /// <c>message_delta</c> has reported the final output count (<see cref="OutputEstimate"/>).</summary>
-    public TokenUsage BillableUsage => OutputEstimate.Complete(_usage, _finalOutputReported, ContentBytes);
+    /// <param name="outputLimit">The request's output limit, which caps the estimate; 0 or less for none.</param>
+    public TokenUsage BillableUsage(long outputLimit) => OutputEstimate.Complete(_usage, _finalOutputReported, ContentBytes, outputLimit);
 
     /// <summary>The unescaped bytes of text, thinking and tool-input JSON in the <c>content_block_delta</c> events so far.</summary>
     public long ContentBytes { get; private set; }

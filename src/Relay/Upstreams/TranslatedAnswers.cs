@@ -153,7 +153,7 @@ internal static class TranslatedAnswers
         }
         catch (OperationCanceledException)
         {
-            request.UsageSoFar?.Invoke(events.Billable(translator.Usage));
+            request.UsageSoFar?.Invoke(events.Billable(translator.Usage, request.OutputLimit));
             throw;
         }
 
@@ -163,7 +163,7 @@ internal static class TranslatedAnswers
         }
 
         LogRepairs(transport, request, translator.RepairedToolCalls, translator.InvalidToolCalls);
-        return new UpstreamResult(200, events.Billable(translator.Usage), translator.ErrorType, null, null, translator.Failed, null);
+        return new UpstreamResult(200, events.Billable(translator.Usage, request.OutputLimit), translator.ErrorType, null, null, translator.Failed, null);
     }
 
     public delegate Task PumpAsync<TTranslator>(Stream upstream, Stream client, TTranslator translator, ArrayBufferWriter<byte> output,

@@ -35,7 +35,7 @@ public sealed class SseOutputEstimateTests
 
             Assert.Equal(CutBytes, scanner.ContentBytes);
             Assert.Equal(new TokenUsage(100, 1, 0, 0), scanner.Usage);
-            Assert.Equal(new TokenUsage(100, CutBytes / 4, 0, 0), scanner.BillableUsage);
+            Assert.Equal(new TokenUsage(100, CutBytes / 4, 0, 0), scanner.BillableUsage(0));
         }
     }
 
@@ -48,7 +48,7 @@ public sealed class SseOutputEstimateTests
         using var scanner = Scan(bytes, bytes.Length);
 
         Assert.Equal(CutBytes, scanner.ContentBytes);
-        Assert.Equal(new TokenUsage(100, 3, 0, 0), scanner.BillableUsage);
+        Assert.Equal(new TokenUsage(100, 3, 0, 0), scanner.BillableUsage(0));
     }
 
     [Fact]
@@ -59,7 +59,17 @@ public sealed class SseOutputEstimateTests
 
         using var scanner = Scan(bytes, bytes.Length);
 
-        Assert.Equal(500, scanner.BillableUsage.OutputTokens);
+        Assert.Equal(500, scanner.BillableUsage(0).OutputTokens);
+    }
+
+    [Fact]
+    public void CutStream_EstimateNeverExceedsTheOutputLimit()
+    {
+        var bytes = SseStreams.Events("\n", true, CutEvents);
+
+        using var scanner = Scan(bytes, bytes.Length);
+
+        Assert.Equal((5L, 8L), (scanner.BillableUsage(5).OutputTokens, scanner.BillableUsage(-1).OutputTokens));
     }
 
     [Fact]

@@ -11,8 +11,9 @@ namespace Relay.Protocol.Sse;
 /// Only the data lines of <c>message_start</c>, <c>message_delta</c>, <c>message_stop</c> and <c>error</c> events (or of
 /// events with no <c>event:</c> line) are parsed for usage; the data of each <c>content_block_delta</c> is copied into
 /// the scanner's pooled line buffer and read once more for the size of its text (see <see cref="BillableUsage"/>);
-/// every other event is scanned for line ends and never copied. Nothing is allocated per event. Lines may be split anywhere across <see cref="Feed"/> calls, including
-/// between the CR and LF of a CRLF. Not thread-safe: one instance per stream.
+/// every other event is scanned for line ends and never copied. Nothing is allocated per event. Lines may be split
+/// anywhere across <see cref="Feed"/> calls, including between the CR and LF of a CRLF. Not thread-safe: one instance
+/// per stream.
 /// </remarks>
 public sealed class SseUsageScanner : IDisposable
 {

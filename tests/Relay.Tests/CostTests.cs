@@ -198,38 +198,117 @@ public sealed class CostTests : IAsyncLifetime
         Assert.Equal(3_000_000 + 12_000_000 + 15_000, record.CostNanos);
     }
 
-    [Fact]
-    public async Task Anthropic_ClientDisconnectsMidStream_CostsTheUsageSeenSoFar()
-    {
-        var upstreamAborted = new TaskCompletionSource();
-        _upstream.Handler = async (ctx, _) =>
-        {
-            ctx.RequestAborted.Register(() => upstreamAborted.TrySetResult());
-            try
-            {
-                await Responses.Stream(ctx, [MessageStart(Usage(1000, 1, cacheWrite: 3000, cacheRead: 40000, split: (1000, 2000))), .. TextBlock(200)],
-                    TimeSpan.FromMilliseconds(50));
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        };
+    // A stream cut short is billed for what was relayed: the unescaped UTF-8 bytes of its text, thinking and tool-input
+    // deltas over 4. Each "naïve\n" is 7 bytes (ï is 2; \n arrives escaped and counts 1).
+    private const string Piece = "naïve\\n";
+    private const int PieceBytes = 7;
 
+    private static IEnumerable<string> ThinkingThenText(int pieces) =>
+    [
+        Responses.SseEvent("content_block_start", """{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"""),
+        Responses.SseEvent("content_block_delta", """{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me think."}}"""),
+        Responses.SseEvent("content_block_delta", """{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxDa3Ha5Y2VGm0SygEiMMr0bDGdq0d3"}}"""),
+        Responses.SseEvent("content_block_stop", """{"type":"content_block_stop","index":0}"""),
+        Responses.SseEvent("content_block_start", """{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"""),
+        .. Enumerable.Range(0, pieces).Select(_ => Responses.SseEvent("content_block_delta", $$$"""{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"{{{Piece}}}"}}""")),
+    ];
+
+    /// <summary>Sends <paramref name="events"/>, then stays silent until Relay goes away.</summary>
+    private static async Task StreamThenWaitAsync(Microsoft.AspNetCore.Http.HttpContext context, IEnumerable<string> events)
+    {
+        try
+        {
+            await Responses.Stream(context, events);
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Reads the answer until <paramref name="deltas"/> content deltas have arrived, then closes the connection,
+    /// as Claude Code does on Esc.</summary>
+    private async Task<UsageRecord> ReadThenDisconnectAsync(HttpClient client, string path, string body, string deltaMarker, int deltas)
+    {
         string requestId;
-        using (var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = JsonBody.Of(JsonBody.Message(Sonnet, stream: true)) })
-        using (var response = await _relay.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct))
+        using (var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonBody.Of(body) })
+        using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct))
         {
             requestId = response.Headers.GetValues("request-id").Single();
-            await using var body = await response.Content.ReadAsStreamAsync(Ct);
-            Assert.True(await body.ReadAsync(new byte[1024], Ct) > 0);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
+            var seen = 0;
+            while (seen < deltas && await reader.ReadLineAsync(Ct) is { } line)
+            {
+                seen += line.StartsWith("data:", StringComparison.Ordinal) && line.Contains(deltaMarker, StringComparison.Ordinal) ? 1 : 0;
+            }
+
+            Assert.Equal(deltas, seen);
         }
 
-        Assert.Same(upstreamAborted.Task, await Task.WhenAny(upstreamAborted.Task, Task.Delay(TimeSpan.FromSeconds(5), Ct)));
         var record = Assert.Single(await _relay.WaitForUsageAsync(1), r => r.RequestId == requestId);
-
-        // message_start's counts: 1,000 × 3,000 + 1,000 × 3,750 + 2,000 × 6,000 + 40,000 × 300 + 1 × 15,000
         Assert.Equal(499, record.Status);
-        Assert.Equal(3_000_000 + 3_750_000 + 12_000_000 + 12_000_000 + 15_000, record.CostNanos);
+        return record;
+    }
+
+    [Fact]
+    public async Task Anthropic_ClientDisconnectsMidStream_OutputEstimatedFromTheRelayedText()
+    {
+        _upstream.Handler = (ctx, _) => StreamThenWaitAsync(ctx,
+            [MessageStart(Usage(1000, 1, cacheWrite: 3000, cacheRead: 40000, split: (1000, 2000))), .. ThinkingThenText(100)]);
+
+        var record = await ReadThenDisconnectAsync(_relay.Client, "v1/messages", JsonBody.Message(Sonnet, stream: true), "content_block_delta", 102);
+
+        // "Let me think." (13) + 100 × 7 = 713 bytes → 178 tokens; the signature counts nothing. message_start's input
+        // and cache counts stand: 1,000 × 3,000 + 1,000 × 3,750 + 2,000 × 6,000 + 40,000 × 300 + 178 × 15,000
+        Assert.Equal((1000L, 178L), (record.InputTokens, record.OutputTokens));
+        Assert.Equal("client_disconnected", record.ErrorType);
+        Assert.Equal(3_000_000 + 3_750_000 + 12_000_000 + 12_000_000 + 2_670_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task Anthropic_ProviderBreaksOffMidStream_OutputEstimatedFromTheRelayedText()
+    {
+        _upstream.Handler = async (ctx, _) =>
+        {
+            await Responses.Stream(ctx, [MessageStart(Usage(1000, 1)), .. ThinkingThenText(40)]);
+            await Task.Delay(200, ctx.RequestAborted); // a reset would discard what Relay has not read yet
+            ctx.Abort();
+        };
+
+        var record = await SendAsync(JsonBody.Message(Sonnet, stream: true));
+
+        // 13 + 40 × 7 = 293 bytes → 73 tokens: 1,000 × 3,000 + 73 × 15,000
+        Assert.Equal("api_error", record.ErrorType);
+        Assert.Equal(73, record.OutputTokens);
+        Assert.Equal(3_000_000 + 1_095_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task Anthropic_CompleteStream_RecordsTheProvidersOutputExactly_EvenBelowTheEstimate()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Stream(ctx,
+            [MessageStart(Usage(1000, 1)), .. ThinkingThenText(100), Responses.SseEvent("content_block_stop", """{"type":"content_block_stop","index":1}"""),
+             MessageDelta(Usage(1000, 50)), MessageStop]);
+
+        var record = await SendAsync(JsonBody.Message(Sonnet, stream: true));
+
+        Assert.Null(record.ErrorType);
+        Assert.Equal(50, record.OutputTokens);
+        Assert.Equal(3_000_000 + 50 * 15_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task Anthropic_ChatClientDisconnectsMidStream_OutputEstimatedFromTheRelayedText()
+    {
+        _upstream.Handler = (ctx, _) => StreamThenWaitAsync(ctx, [MessageStart(Usage(1000, 1)), .. ThinkingThenText(100)]);
+
+        using var chat = _relay.CreateClient(_relay.Key, bearer: true);
+        var record = await ReadThenDisconnectAsync(chat, "v1/chat/completions",
+            $$"""{"model":"{{Sonnet}}","stream":true,"messages":[{"role":"user","content":"Hi"}]}""", "\"na", 100);
+
+        // Read into message events for the Chat door: the same 713 bytes → 178 tokens.
+        Assert.Equal(178, record.OutputTokens);
+        Assert.Equal(3_000_000 + 2_670_000, record.CostNanos);
     }
 
     [Fact]
@@ -271,6 +350,60 @@ public sealed class CostTests : IAsyncLifetime
 
         // The same usage as above (1,200 prompt tokens of which 1,000 cached, 7 completion tokens).
         Assert.Equal(54_000 + 70_000 + 7_700, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task OpenAI_ClientDisconnectsMidStream_OutputEstimatedFromTheRelayedText()
+    {
+        _upstream.Handler = (ctx, _) => StreamThenWaitAsync(ctx,
+            Enumerable.Range(0, 100).Select(_ => $"data: {OpenAIUpstreamTests.TextChunk("naïve\n")}\n\n"));
+
+        var record = await ReadThenDisconnectAsync(_relay.Client, "v1/messages", JsonBody.Message("deepseek-chat", stream: true), "content_block_delta", 100);
+
+        // 100 × 7 bytes → 175 tokens at relay.json's 1,100 per output token; the provider reported nothing else.
+        Assert.Equal((0L, 175L), (record.InputTokens, record.OutputTokens));
+        Assert.Equal(192_500, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task OpenAI_CompleteStream_RecordsTheProvidersOutputExactly_EvenBelowTheEstimate()
+    {
+        _upstream.Handler = (ctx, _) => OpenAIUpstreamTests.OpenAIStream(ctx,
+            [.. Enumerable.Range(0, 100).Select(_ => OpenAIUpstreamTests.TextChunk("naïve\n")), OpenAIUpstreamTests.TextChunk(".", "stop"), OpenAIUpstreamTests.UsageChunk]);
+
+        var record = await SendAsync(JsonBody.Message("deepseek-chat", stream: true));
+
+        // 7 completion tokens as reported, not the 175 the text would suggest.
+        Assert.Equal(7, record.OutputTokens);
+        Assert.Equal(54_000 + 70_000 + 7_700, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task OpenAIResponses_ClientDisconnectsMidStream_OutputEstimatedFromTheRelayedText()
+    {
+        IEnumerable<System.Text.Json.Nodes.JsonObject> cut =
+        [
+            ResponsesUpstreamTests.Created(),
+            .. ResponsesUpstreamTests.Text("msg_1", [.. Enumerable.Repeat("naïve\n", 100)]),
+            .. ResponsesUpstreamTests.FunctionCall("fc_1", "call_1", "get_weather", "{\"city\":", "\"Paris\"}"),
+        ];
+        _upstream.Handler = async (ctx, _) =>
+        {
+            try
+            {
+                await ResponsesUpstreamTests.Stream(ctx, cut);
+                await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        };
+
+        var record = await ReadThenDisconnectAsync(_relay.Client, "v1/messages", JsonBody.Message("codex", stream: true), "content_block_delta", 102);
+
+        // 100 × 7 bytes of text and 16 of tool arguments → 179 tokens at 10,000 per output token.
+        Assert.Equal(179, record.OutputTokens);
+        Assert.Equal(1_790_000, record.CostNanos);
     }
 
     [Fact]

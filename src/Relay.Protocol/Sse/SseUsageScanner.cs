@@ -9,9 +9,11 @@ namespace Relay.Protocol.Sse;
 /// </summary>
 /// <remarks>
 /// Only the data lines of <c>message_start</c>, <c>message_delta</c>, <c>message_stop</c> and <c>error</c> events (or of
-/// events with no <c>event:</c> line) are copied and parsed; the bulk of a stream, <c>content_block_delta</c>, is
-/// scanned for line ends and never copied. Lines may be split anywhere across <see cref="Feed"/> calls, including
-/// between the CR and LF of a CRLF. Not thread-safe: one instance per stream.
+/// events with no <c>event:</c> line) are parsed for usage; the data of each <c>content_block_delta</c> is copied into
+/// the scanner's pooled line buffer and read once more for the size of its text (see <see cref="BillableUsage"/>);
+/// every other event is scanned for line ends and never copied. Nothing is allocated per event. Lines may be split
+/// anywhere across <see cref="Feed"/> calls, including between the CR and LF of a CRLF. Not thread-safe: one instance
+/// per stream.
 /// </remarks>
 public sealed class SseUsageScanner : IDisposable
 {
@@ -25,16 +27,26 @@ public sealed class SseUsageScanner : IDisposable
     private EventName _event = EventName.None;
     private TokenUsage _usage;
     private bool _atBoundary = true;
+    private bool _finalOutputReported;
 
     private enum EventName
     {
         None,
         Relevant,
+        ContentDelta,
         Irrelevant,
     }
 
     /// <summary>The usage seen so far: <c>message_start</c> values updated by each <c>message_delta</c>.</summary>
     public TokenUsage Usage => _usage;
+
+    /// <summary>The usage to record: <see cref="Usage"/>, with output estimated from the answer relayed so far when no
+    /// <c>message_delta</c> has reported the final output count (<see cref="OutputEstimate"/>).</summary>
+    /// <param name="outputLimit">The request's output limit, which caps the estimate; 0 or less for none.</param>
+    public TokenUsage BillableUsage(long outputLimit) => OutputEstimate.Complete(_usage, _finalOutputReported, ContentBytes, outputLimit);
+
+    /// <summary>The unescaped bytes of text, thinking and tool-input JSON in the <c>content_block_delta</c> events so far.</summary>
+    public long ContentBytes { get; private set; }
 
     /// <summary>True once a <c>message_stop</c> event went by: the stream ended properly.</summary>
     public bool SawMessageStop { get; private set; }
@@ -192,13 +204,21 @@ public sealed class SseUsageScanner : IDisposable
             _event = name.SequenceEqual("message_start"u8) || name.SequenceEqual("message_delta"u8)
                 || name.SequenceEqual("message_stop"u8) || name.SequenceEqual("error"u8)
                 ? EventName.Relevant
-                : EventName.Irrelevant;
+                : name.SequenceEqual("content_block_delta"u8) ? EventName.ContentDelta : EventName.Irrelevant;
             return;
         }
 
         if (line.StartsWith("data:"u8) && _event != EventName.Irrelevant)
         {
-            OnData(TrimLeadingSpace(line[5..]));
+            var data = TrimLeadingSpace(line[5..]);
+            if (_event == EventName.ContentDelta)
+            {
+                ContentBytes += ContentDeltaBytes.Read(data);
+            }
+            else
+            {
+                OnData(data);
+            }
         }
     }
 
@@ -217,12 +237,16 @@ public sealed class SseUsageScanner : IDisposable
                 break;
             case AnthropicObjectKind.MessageDelta:
                 _usage.Apply(summary.Usage);
+                _finalOutputReported |= summary.Usage.OutputTokens.HasValue;
                 break;
             case AnthropicObjectKind.MessageStop:
                 SawMessageStop = true;
                 break;
             case AnthropicObjectKind.Error:
                 ErrorType = summary.ErrorType ?? ErrorTypes.Api;
+                break;
+            case AnthropicObjectKind.Other when _event == EventName.None:
+                ContentBytes += ContentDeltaBytes.Read(data); // a delta sent without its event: line
                 break;
             default:
                 break;

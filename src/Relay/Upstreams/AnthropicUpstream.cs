@@ -334,7 +334,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
         catch (OperationCanceledException)
         {
-            request.UsageSoFar?.Invoke(scanner.Usage);
+            request.UsageSoFar?.Invoke(scanner.BillableUsage(request.OutputLimit));
             throw;
         }
         finally
@@ -361,7 +361,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
 
         var errorType = scanner.ErrorType ?? (brokenReason is not null ? ErrorTypes.Api : null);
-        return new UpstreamResult(status, scanner.Usage, errorType, null, null, brokenReason is not null || scanner.ErrorType is not null, headersMs);
+        return new UpstreamResult(status, scanner.BillableUsage(request.OutputLimit), errorType, null, null, brokenReason is not null || scanner.ErrorType is not null, headersMs);
     }
 
     /// <summary>Forwards a JSON body as it arrives, with a capped side copy to read its usage and check its shape.</summary>
@@ -429,8 +429,9 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         var response = request.Context.Response;
         request.Door.BeginEventStream(response);
         var output = new ArrayBufferWriter<byte>(4096);
-        var events = request.Door.CreateEventWriter(output);
-        using var disposeEvents = events as IDisposable;
+        var writer = request.Door.CreateEventWriter(output);
+        using var disposeWriter = writer as IDisposable;
+        var events = new OutputCountingEvents(writer);
         using var reader = new AnthropicEventReader(events, request.Info.Model);
         using var writeLock = new SemaphoreSlim(1, 1);
         using var stopPings = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -472,7 +473,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
         catch (OperationCanceledException)
         {
-            request.UsageSoFar?.Invoke(reader.Usage);
+            request.UsageSoFar?.Invoke(events.Billable(reader.Usage, request.OutputLimit));
             throw;
         }
         finally
@@ -492,7 +493,7 @@ internal sealed class AnthropicUpstream : IUpstream, IDisposable
         }
 
         await FlushAsync(response, output, cancellationToken);
-        return new UpstreamResult(exchange.Status, reader.Usage, reader.ErrorType, null, null, reader.Failed, exchange.HeadersMs);
+        return new UpstreamResult(exchange.Status, events.Billable(reader.Usage, request.OutputLimit), reader.ErrorType, null, null, reader.Failed, exchange.HeadersMs);
     }
 
     /// <summary>A whole Anthropic message for a client of another protocol, in that protocol's whole-answer form.</summary>

@@ -69,6 +69,10 @@ internal sealed class UpstreamRequest
     /// <summary>The output limit <see cref="Body"/> carries instead of the client's (configured or learned), if any:
     /// for a pass-through of the client's own body, which must get the same limit.</summary>
     public long? MaxTokensCap { get; init; }
+
+    /// <summary>The most output the provider may generate for this call (0 or less: no limit known), which caps an
+    /// output estimate.</summary>
+    public long OutputLimit => MaxTokensCap ?? Info.MaxTokens;
 }
 
 /// <summary>The provider refused the request as invalid (400/422) before anything reached the client: its words,

@@ -24,8 +24,9 @@ namespace Relay.Upstreams;
 /// with Anthropic); once a stream has begun, failures become an SSE <c>error</c> event and the stream ends. The client's
 /// <c>message_start</c> goes out as soon as the provider answers 200, and <c>ping</c>s keep it alive while a reasoning
 /// model is silent.</para>
-/// <para>Usage is the provider's own: input = prompt − cached, cache reads = cached, output = completion; zero when the
-/// provider reported none. <c>count_tokens</c> is a local estimate (<see cref="TokenEstimator"/>), and so is the input
+/// <para>Usage is the provider's own: input = prompt − cached, cache reads = cached, output = completion. A stream that
+/// ends without the provider's output count (cut short, or a provider that reports none) records an output estimate
+/// from the text relayed (<see cref="Relay.Protocol.Anthropic.OutputEstimate"/>). <c>count_tokens</c> is a local estimate (<see cref="TokenEstimator"/>), and so is the input
 /// count of a stream's <c>message_start</c>; the usage record and <c>message_delta</c> keep the provider's numbers.</para>
 /// </remarks>
 internal sealed class OpenAIUpstream : IUpstream, IDisposable

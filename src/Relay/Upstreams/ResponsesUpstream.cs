@@ -20,7 +20,8 @@ namespace Relay.Upstreams;
 /// <remarks>
 /// Errors before the provider's first byte are ordinary HTTP errors in the client's protocol, refusals (400/422) among
 /// them so learned corrections apply; once a stream has begun, failures (<c>response.failed</c>, a cut before
-/// <c>response.completed</c>, silence) become an error event. Usage is the provider's, from <c>response.completed</c>;
+/// <c>response.completed</c>, silence) become an error event. Usage is the provider's, from <c>response.completed</c> (a stream cut before it records
+/// an output estimate from the text relayed);
 /// <c>count_tokens</c> is a local estimate.
 /// </remarks>
 internal sealed class ResponsesUpstream : IUpstream, IDisposable

@@ -117,8 +117,10 @@ internal static class TranslatedAnswers
         var response = request.Context.Response;
         request.Door.BeginEventStream(response);
         var output = new ArrayBufferWriter<byte>(4096);
-        var events = request.Door.CreateEventWriter(output);
-        using var disposeEvents = events as IDisposable;
+        var writer = request.Door.CreateEventWriter(output);
+        using var disposeWriter = writer as IDisposable;
+        // Counts what is relayed, for the output estimate of a stream cut short.
+        var events = new OutputCountingEvents(writer);
         var translator = createTranslator(events);
         using var disposeTranslator = translator as IDisposable;
         try
@@ -151,7 +153,7 @@ internal static class TranslatedAnswers
         }
         catch (OperationCanceledException)
         {
-            request.UsageSoFar?.Invoke(translator.Usage);
+            request.UsageSoFar?.Invoke(events.Billable(translator.Usage, request.OutputLimit));
             throw;
         }
 
@@ -161,7 +163,7 @@ internal static class TranslatedAnswers
         }
 
         LogRepairs(transport, request, translator.RepairedToolCalls, translator.InvalidToolCalls);
-        return new UpstreamResult(200, translator.Usage, translator.ErrorType, null, null, translator.Failed, null);
+        return new UpstreamResult(200, events.Billable(translator.Usage, request.OutputLimit), translator.ErrorType, null, null, translator.Failed, null);
     }
 
     public delegate Task PumpAsync<TTranslator>(Stream upstream, Stream client, TTranslator translator, ArrayBufferWriter<byte> output,

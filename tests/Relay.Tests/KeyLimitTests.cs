@@ -193,6 +193,21 @@ public sealed class KeyLimitTests : RelayWithUpstream
         Assert.Single(Upstream.Requests);
     }
 
+    [Fact]
+    public async Task AUserToppedUpForTheFirstTime_IsMeteredFromTheNextRequest()
+    {
+        await Server.Store.CreateUserAsync("newcomer", null, Ct);
+        var key = await LimitedKeys.CreateAsync(Server, KeyLimits.None, user: "newcomer");
+
+        using var unmetered = await LimitedKeys.SendAsync(Server, "messages", key, UnpricedModel);
+        await Server.Store.TopUpAsync("newcomer", Usd.ToNanos(5), Ct);
+        using var metered = await LimitedKeys.SendAsync(Server, "messages", key, UnpricedModel);
+
+        // Without a balance the key was not metered; now prepaid, it may not use a model without a price.
+        Assert.Equal(HttpStatusCode.OK, unmetered.StatusCode);
+        await LimitedKeys.AssertErrorAsync(metered, "messages", HttpStatusCode.Forbidden, "permission_error", retryable: false);
+    }
+
     [Theory]
     [MemberData(nameof(LimitedKeys.Doors), MemberType = typeof(LimitedKeys))]
     public async Task RequestsPerMinute_Is429WithRetryAfter_AndEveryAnswerCarriesTheKeysRateLimitHeaders(string door)

@@ -120,6 +120,13 @@ internal sealed class MessagesHandler(
         var bridged = config.BridgeProvider is not null;
         var auth = bridged ? default : await authenticator.AuthenticateAsync(context.Request.Headers, aborted);
         outcome.Key = auth.Key;
+        if (auth.Admin)
+        {
+            outcome.Unauthenticated = true; // not a client: no usage record
+            await FailAsync(context, outcome, new RelayError(403, ErrorTypes.Permission,
+                "The admin key cannot be used for model requests; use a client key.", false));
+            return;
+        }
 
         // Without a key match, only a provider that authenticates clients itself can still take the request.
         if (!bridged && auth.Key is null && !(auth.Foreign && upstreams.AnyForwardsClientCredentials))

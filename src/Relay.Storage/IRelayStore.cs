@@ -41,7 +41,8 @@ public interface IApiKeyStore
 
     Task<int> CountActiveKeysAsync(CancellationToken cancellationToken);
 
-    /// <summary>Raised after this store instance created, changed or revoked a key, so caches can drop what they hold.</summary>
+    /// <summary>Raised after this store instance created, changed or revoked a key, or topped up a user (which may make
+    /// the user's keys prepaid), so caches can drop what they hold.</summary>
     event Action? KeysChanged;
 }
 

@@ -31,6 +31,21 @@ public sealed class AccountStoreTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public async Task TopUp_RaisesKeysChanged_SoCachedKeysLearnTheyArePrepaid(string kind)
+    {
+        await using var store = await OpenAsync(kind);
+        await store.CreateUserAsync("bob", null, Ct);
+        var changes = 0;
+        store.KeysChanged += () => changes++;
+
+        await store.TopUpAsync("bob", Usd.ToNanos(1), Ct);
+        await store.TopUpAsync("nobody", Usd.ToNanos(1), Ct);
+
+        Assert.Equal(1, changes);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public async Task CreateKey_WithUserAndEveryLimit_ComesBackFromEveryLookup(string kind)
     {
         await using var store = await OpenAsync(kind);

@@ -57,6 +57,9 @@ public sealed class CostTests : IAsyncLifetime
         config.Prices["deepseek-chat"] = new PriceConfig { Input = 0.27m, Output = 1.10m, CacheRead = 0.07m };
         config.Prices["resp/gpt-5.3-codex"] = new PriceConfig { Input = 1.25m, Output = 10m, CacheRead = 0.125m };
         config.Prices["claude-opus-4-6"] = new PriceConfig { Input = 1m, Output = 2m };
+        config.Scenarios = new ScenarioConfig { Thinking = "claude-opus-4-6" };
+        config.Models["long-*"] = new ModelConfig { Routes = ["up/long-upstream"] };
+        config.Prices["long-*z"] = new PriceConfig { Input = 1m, Output = 1m };
         return config;
     }
 
@@ -443,6 +446,61 @@ public sealed class CostTests : IAsyncLifetime
         Assert.Equal(60_000 * 100 + 40_000 * 10 + 10 * 500, shortPrompt.CostNanos);
         // Over 100,000 (input and cache reads together): input 500, cache read 50, output 2,500, on every token.
         Assert.Equal(60_000 * 500 + 40_001 * 50 + 10 * 2_500, longPrompt.CostNanos);
+    }
+
+    [Fact]
+    public async Task ScenarioReroute_IsPricedAtTheModelThatServedIt()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Message(Usage(1000, 500)));
+
+        var record = await SendAsync($$"""{"model":"{{Sonnet}}","max_tokens":2000,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":"Hi"}]}""");
+
+        // The thinking scenario sent it to claude-opus-4-6 (relay.json: input 1,000, output 2,000 per token), not Sonnet.
+        Assert.Equal(("scenario:thinking", Sonnet, "claude-opus-4-6"), (record.RouteRule, record.RequestedModel, record.UpstreamModel));
+        Assert.Equal(1000 * 1_000 + 500 * 2_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task ALongModelName_IsPricedByTheNameAsSent_NotTheShortenedOne()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Message(Usage(100, 10)));
+        var name = "long-" + new string('x', 300) + "z";
+
+        var record = await SendAsync(JsonBody.Message(name));
+
+        // Only the whole name matches the price pattern long-*z; the record keeps the shortened one.
+        Assert.EndsWith("…", record.RequestedModel, StringComparison.Ordinal);
+        Assert.Equal(100 * 1_000 + 10 * 1_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task NegativeCountsFromAnAnthropicProvider_CountAsNone()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Message(Usage(-1_000_000, 500, cacheWrite: -5, cacheRead: -7)));
+
+        var record = await SendAsync(JsonBody.Message(Sonnet));
+
+        Assert.Equal((0L, 0L, 0L), (record.InputTokens, record.CacheCreationInputTokens, record.CacheReadInputTokens));
+        Assert.Equal(500 * 15_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task NegativeCountsFromOpenAIProviders_CountAsNone()
+    {
+        _upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, """
+            {"id":"c1","object":"chat.completion","model":"deepseek-chat","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],
+             "usage":{"prompt_tokens":1200,"completion_tokens":-1000000,"total_tokens":1207,"prompt_tokens_details":{"cached_tokens":-1000}}}
+            """);
+        var chat = await SendAsync(JsonBody.Message("deepseek-chat"));
+        _upstream.Handler = (ctx, _) => ResponsesUpstreamTests.Stream(ctx,
+            [ResponsesUpstreamTests.Created(), .. ResponsesUpstreamTests.Text("msg_1", "Hi"), ResponsesUpstreamTests.Completed(input: 500, cached: -100, output: -1_000_000)]);
+        var responses = await SendAsync(JsonBody.Message("codex", stream: true));
+
+        // deepseek-chat: 1,200 × 270; gpt-5.3-codex: 500 × 1,250. Nothing else counts.
+        Assert.Equal((1200L, 0L, 0L), (chat.InputTokens, chat.OutputTokens, chat.CacheReadInputTokens));
+        Assert.Equal(1200 * 270, chat.CostNanos);
+        Assert.Equal((500L, 0L, 0L), (responses.InputTokens, responses.OutputTokens, responses.CacheReadInputTokens));
+        Assert.Equal(500 * 1_250, responses.CostNanos);
     }
 
     [Fact]

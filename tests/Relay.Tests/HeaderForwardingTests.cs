@@ -18,6 +18,9 @@ public sealed class HeaderForwardingTests : IAsyncLifetime
     private FakeUpstream _upstream = null!;
     private RelayTestServer _relay = null!;
 
+    /// <summary>Not shaped like a Relay key, so without a check it would pass for a provider's key.</summary>
+    private const string AdminKey = "admin-key-for-header-tests-0123456789";
+
     public async ValueTask InitializeAsync()
     {
         _upstream = await FakeUpstream.StartAsync();
@@ -41,6 +44,7 @@ public sealed class HeaderForwardingTests : IAsyncLifetime
         config.Models["prefixed-model"] = new ModelConfig { Routes = ["prefixed/m"] };
         config.Providers["bridge"] = new ProviderConfig { Type = "anthropic", BaseUrl = _upstream.BaseUrl, ApiKey = "passthrough" };
         config.Models["bridge-model"] = new ModelConfig { Routes = ["bridge/bridged"] };
+        config.AdminKey = AdminKey;
         _relay = await RelayTestServer.StartAsync(config);
     }
 
@@ -218,6 +222,24 @@ public sealed class HeaderForwardingTests : IAsyncLifetime
         Assert.Equal(ForeignKey, up.Header("x-api-key"));
         Assert.Null(up.Header("authorization"));
         Assert.Contains("\"model\":\"bridged\"", up.BodyText, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false, "v1/messages")]
+    [InlineData(true, "v1/messages")]
+    [InlineData(true, "v1/chat/completions")]
+    public async Task Passthrough_TheAdminKey_Is403AndNeverLeavesRelay(bool bearer, string path)
+    {
+        using var client = _relay.CreateClient(AdminKey, bearer);
+
+        using var response = await SendAsync(client, "bridge-model", path);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("permission_error", body, StringComparison.Ordinal);
+        Assert.Contains("The admin key cannot be used for model requests; use a client key.", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(AdminKey, body, StringComparison.Ordinal);
+        Assert.Empty(_upstream.Requests);
     }
 
     [Fact]

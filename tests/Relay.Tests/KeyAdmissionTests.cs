@@ -1,7 +1,13 @@
 using System.Net;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Relay.Accounting;
+using Relay.Auth;
 using Relay.Configuration;
+using Relay.Protocol.Anthropic;
+using Relay.Routing;
 using Relay.Storage;
 using Relay.Storage.Accounts;
 using Relay.Tests.Infrastructure;
@@ -176,6 +182,46 @@ public sealed class KeyAdmissionTests : RelayWithUpstream
         var records = await Server.WaitForUsageAsync(2);
         Assert.Contains(records, r => r.Status == 503 && r.ErrorType == "api_error");
     }
+
+    [Fact]
+    public async Task AStoreFailureWhileRelayStops_IsStillA503_AndTheRequestsOwnCancellationGoesOn()
+    {
+        var secret = await LimitedKeys.CreateAsync(Server, new KeyLimits { RequestsPerMinute = 100 });
+        var key = (await Server.Store.FindActiveKeyAsync(ApiKeys.Hash(secret), Ct))!;
+        var store = Assert.IsType<BreakableAdmissionStore>(Server.App.Services.GetRequiredService<IAdmissionStore>());
+        var admission = Server.App.Services.GetRequiredService<KeyAdmission>();
+        var model = Server.App.Services.GetRequiredService<ModelCatalog>().Exact(MeteredModel)!;
+        Assert.True(MessagesRequestInspector.TryInspect(Encoding.UTF8.GetBytes(JsonBody.Message(MeteredModel)), MessagesEndpointKind.Messages, out var info, out _));
+        using var stopping = new CancellationTokenSource();
+        await stopping.CancelAsync(); // the drain deadline passed while the store was failing
+
+        store.Broken = true;
+        var refusal = await admission.AdmitAsync(new DefaultHttpContext(), key, MessagesEndpointKind.Messages, info, model, MeteredModel, new KeyAdmission.Ticket(), stopping.Token);
+        store.Broken = false;
+        store.Cancelled = true;
+        var cancelled = admission.AdmitAsync(new DefaultHttpContext(), key, MessagesEndpointKind.Messages, info, model, MeteredModel, new KeyAdmission.Ticket(), stopping.Token);
+
+        Assert.Equal((503, "api_error"), (refusal?.Status, refusal?.Type));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+    }
+
+    [Fact]
+    public async Task AHugeMaxTokens_OnAMeteredKey_IsAdmittedAgainstTheBudget_NotA500()
+    {
+        Upstream.Handler = (ctx, _) => Responses.Json(ctx, 200, Responses.MessageJson(input: 1, output: 9));
+        var key = await LimitedKeys.CreateAsync(Server, new KeyLimits { BudgetNanos = Usd.ToNanos(1) });
+        using var client = Server.CreateClient(key);
+        var body = $$"""{"model":"{{MeteredModel}}","max_tokens":{{long.MaxValue}},"messages":[{"role":"user","content":"Hello"}]}""";
+
+        using var first = await client.PostAsync("v1/messages", JsonBody.Of(body), Ct);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var record = Assert.Single(await Server.WaitForUsageAsync(1));
+        using var second = await client.PostAsync("v1/messages", JsonBody.Of(body), Ct);
+
+        // It held more than the budget while it ran and settled at what it used (10 tokens), so the next one is served.
+        Assert.Equal(10 * NanosPerToken, record.CostNanos);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+    }
 }
 
 /// <summary>The server's admission store, made to fail on demand as a locked or broken database would.</summary>
@@ -183,8 +229,13 @@ internal sealed class BreakableAdmissionStore(IAdmissionStore inner) : IAdmissio
 {
     public bool Broken { get; set; }
 
+    /// <summary>Admission throws as a store does when its caller's token was cancelled.</summary>
+    public bool Cancelled { get; set; }
+
     public Task<AdmissionDecision> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken) =>
-        Broken ? throw new InvalidOperationException("database is locked") : inner.AdmitAsync(request, cancellationToken);
+        Broken ? throw new InvalidOperationException("database is locked")
+        : Cancelled ? throw new OperationCanceledException(cancellationToken)
+        : inner.AdmitAsync(request, cancellationToken);
 
     public Task ReleaseAsync(long reservationId, long actualTokens, DateTimeOffset now, CancellationToken cancellationToken) =>
         Broken ? throw new InvalidOperationException("database is locked") : inner.ReleaseAsync(reservationId, actualTokens, now, cancellationToken);

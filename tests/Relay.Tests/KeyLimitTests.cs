@@ -25,7 +25,23 @@ public sealed class KeyLimitTests : RelayWithUpstream
         config.Models[MeteredModel] = new ModelConfig { Routes = ["up/metered-upstream"], MaxAttempts = 1 };
         config.Models[UnpricedModel] = new ModelConfig { Routes = ["up/unpriced-upstream"] };
         config.Prices[MeteredModel] = new PriceConfig { Input = 1, Output = 1, CacheWrite5m = 1, CacheWrite1h = 1, CacheRead = 1 };
+        config.Models[ThinkingModel] = new ModelConfig { Routes = ["up/thinking-upstream"], MaxAttempts = 1 };
+        config.Models[SearchModel] = new ModelConfig { Routes = ["up/search-upstream"], MaxAttempts = 1 };
+        config.Prices[ThinkingModel] = new PriceConfig { Input = 100, Output = 100 };
+        config.Scenarios = new ScenarioConfig { Thinking = ThinkingModel, WebSearch = SearchModel };
     }
+
+    /// <summary>Where the thinking scenario sends requests; priced $100 per million tokens.</summary>
+    private const string ThinkingModel = "thinking-model";
+
+    /// <summary>Where the web search scenario sends requests; it has no price.</summary>
+    private const string SearchModel = "search-model";
+
+    private static string Thinking(string model) =>
+        $$"""{"model":"{{model}}","max_tokens":2000,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":"Hi"}]}""";
+
+    private static string WebSearch(string model) =>
+        $$"""{"model":"{{model}}","max_tokens":100,"tools":[{"type":"web_search_20250305","name":"web_search"}],"messages":[{"role":"user","content":"Hi"}]}""";
 
     [Theory]
     [MemberData(nameof(LimitedKeys.Doors), MemberType = typeof(LimitedKeys))]
@@ -92,6 +108,40 @@ public sealed class KeyLimitTests : RelayWithUpstream
     }
 
     [Fact]
+    public async Task ScenarioTarget_TheKeyMayNotUse_Is403_AndNothingIsSent()
+    {
+        var key = await LimitedKeys.CreateAsync(Server, new KeyLimits { Models = [MeteredModel] });
+        var both = await LimitedKeys.CreateAsync(Server, new KeyLimits { Models = [MeteredModel, ThinkingModel] });
+        using var client = Server.CreateClient(key);
+        using var allowedClient = Server.CreateClient(both);
+
+        using var refused = await client.PostAsync("v1/messages", JsonBody.Of(Thinking(MeteredModel)), Ct);
+        var message = await LimitedKeys.AssertErrorAsync(refused, "messages", HttpStatusCode.Forbidden, "permission_error", retryable: false);
+        Assert.Empty(Upstream.Requests);
+        using var served = await allowedClient.PostAsync("v1/messages", JsonBody.Of(Thinking(MeteredModel)), Ct);
+
+        Assert.Equal($"This request goes to model {ThinkingModel} (Relay's scenario:thinking rule), which this key may not use; it may use: {MeteredModel}.", message);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Contains("thinking-upstream", Assert.Single(Upstream.Requests).BodyText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MeteredKey_IsPricedAtTheScenarioTarget_NotTheRequestedModel()
+    {
+        var key = await LimitedKeys.CreateAsync(Server, new KeyLimits { BudgetNanos = Usd.ToNanos(5) });
+        using var client = Server.CreateClient(key);
+
+        // The requested model has no price but the thinking scenario's target has; the search target has none.
+        using var thinking = await client.PostAsync("v1/messages", JsonBody.Of(Thinking(UnpricedModel)), Ct);
+        using var search = await client.PostAsync("v1/messages", JsonBody.Of(WebSearch(MeteredModel)), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, thinking.StatusCode);
+        var message = await LimitedKeys.AssertErrorAsync(search, "messages", HttpStatusCode.Forbidden, "permission_error", retryable: false);
+        Assert.StartsWith($"Model {SearchModel} has no price in Relay", message, StringComparison.Ordinal);
+        Assert.Single(Upstream.Requests);
+    }
+
+    [Fact]
     public async Task ModelsList_ShowsOnlyWhatTheKeyMayUse()
     {
         var key = await LimitedKeys.CreateAsync(Server, new KeyLimits { Models = ["claude-sonnet-*"] });
@@ -141,6 +191,21 @@ public sealed class KeyLimitTests : RelayWithUpstream
 
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Single(Upstream.Requests);
+    }
+
+    [Fact]
+    public async Task AUserToppedUpForTheFirstTime_IsMeteredFromTheNextRequest()
+    {
+        await Server.Store.CreateUserAsync("newcomer", null, Ct);
+        var key = await LimitedKeys.CreateAsync(Server, KeyLimits.None, user: "newcomer");
+
+        using var unmetered = await LimitedKeys.SendAsync(Server, "messages", key, UnpricedModel);
+        await Server.Store.TopUpAsync("newcomer", Usd.ToNanos(5), Ct);
+        using var metered = await LimitedKeys.SendAsync(Server, "messages", key, UnpricedModel);
+
+        // Without a balance the key was not metered; now prepaid, it may not use a model without a price.
+        Assert.Equal(HttpStatusCode.OK, unmetered.StatusCode);
+        await LimitedKeys.AssertErrorAsync(metered, "messages", HttpStatusCode.Forbidden, "permission_error", retryable: false);
     }
 
     [Theory]

@@ -188,11 +188,12 @@ public readonly record struct AnthropicObjectSummary(AnthropicObjectKind Kind, U
         }
     }
 
+    /// <summary>A token count; a negative one (a broken provider) reads as 0, so it can never credit a balance.</summary>
     private static long? ReadCount(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value))
         {
-            return value;
+            return Math.Max(0, value);
         }
 
         reader.Skip(); // an object or array must be stepped over, or its properties would be read as usage

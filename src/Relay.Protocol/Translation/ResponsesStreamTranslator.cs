@@ -223,8 +223,7 @@ public sealed class ResponsesStreamTranslator(IMessageEvents events, Translation
             return;
         }
 
-        var cached = usage.InputTokensDetails?.CachedTokens ?? 0;
-        Usage = new TokenUsage(Math.Max(0, (usage.InputTokens ?? 0) - cached), usage.OutputTokens ?? 0, 0, cached);
+        Usage = UsageMapper.ToAnthropic(usage);
         UsageReported = true;
     }
 

@@ -16,7 +16,7 @@ public sealed record KeyLimits
 
     public int? RequestsPerMinute { get; init; }
 
-    /// <summary>Input plus output tokens per minute.</summary>
+    /// <summary>Tokens per minute: input plus cache writes plus output; cache reads do not count, as with Anthropic's input limits.</summary>
     public int? TokensPerMinute { get; init; }
 
     /// <summary>Requests this key may have open at once.</summary>

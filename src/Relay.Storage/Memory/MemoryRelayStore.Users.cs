@@ -24,6 +24,7 @@ public sealed partial class MemoryRelayStore
 
     public Task<UserInfo?> TopUpAsync(string name, long nanos, CancellationToken cancellationToken)
     {
+        UserInfo info;
         lock (_lock)
         {
             var user = _users.Find(u => u.Name == name);
@@ -33,8 +34,12 @@ public sealed partial class MemoryRelayStore
             }
 
             user.BalanceNanos = (user.BalanceNanos ?? 0) + nanos;
-            return Task.FromResult<UserInfo?>(UserInfoLocked(user, DateTimeOffset.UtcNow));
+            info = UserInfoLocked(user, DateTimeOffset.UtcNow);
         }
+
+        // A user without a balance becomes prepaid: cached keys must learn it now, not when their cache time runs out.
+        KeysChanged?.Invoke();
+        return Task.FromResult<UserInfo?>(info);
     }
 
     public Task<UserInfo?> FindUserAsync(string name, CancellationToken cancellationToken)

@@ -47,6 +47,8 @@ public sealed partial class SqliteRelayStore
             return null;
         }
 
+        // A user without a balance becomes prepaid: cached keys must learn it now, not when their cache time runs out.
+        KeysChanged?.Invoke();
         return await FindUserAsync(connection, name, cancellationToken);
     }
 

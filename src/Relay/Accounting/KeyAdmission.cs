@@ -24,11 +24,16 @@ internal sealed class KeyAdmission(IAdmissionStore store, IPriceBook prices, Rel
     /// that admitted it died and never reported its end).</summary>
     private static readonly TimeSpan ReservationMargin = TimeSpan.FromMinutes(1);
 
+    /// <summary>The most one request holds ($1,000,000): far above any budget, so admission decides as it would with the
+    /// whole estimate (a request is admitted while anything is left), yet the sums of many holds stay within a long.</summary>
+    private const long MaxReservationNanos = 1_000_000 * Usd.NanosPerDollar;
+
     /// <summary>Checks the key's money and rate limits for this request and takes them; null when the request may go
     /// on (with <see cref="Ticket.ReservationId"/> set when something was taken), otherwise the refusal to answer.
     /// Rate-limit headers for the key's limits are added to whatever answer the request gets.</summary>
+    /// <param name="pricedModel">The model name the request is priced at: the client's, or a scenario rule's target.</param>
     public async Task<RelayError?> AdmitAsync(HttpContext context, StoredApiKey key, MessagesEndpointKind endpoint, MessagesRequestInfo info,
-        ModelEntry model, Ticket ticket, CancellationToken cancellationToken)
+        ModelEntry model, string pricedModel, Ticket ticket, CancellationToken cancellationToken)
     {
         if (endpoint == MessagesEndpointKind.CountTokens)
         {
@@ -48,14 +53,16 @@ internal sealed class KeyAdmission(IAdmissionStore store, IPriceBook prices, Rel
             // Every route must have a price, or a fallback to an unpriced one would serve the request unmetered.
             foreach (var route in model.Routes)
             {
-                if (prices.Find(info.Model, route.Provider, route.PassesModelThrough ? info.Model : route.UpstreamModel) is not { } price)
+                if (UsageCost.PriceOf(prices, pricedModel, route, info.Model) is not { } price)
                 {
-                    return Unpriced(info.Model);
+                    return Unpriced(pricedModel);
                 }
 
                 var maxOutput = route.MaxTokens is { } cap ? Math.Min(info.MaxTokens, cap) : info.MaxTokens;
-                reserve = Math.Max(reserve, price.ReservationNanos(info.EstimatedInputTokens, Math.Max(0, maxOutput)));
+                reserve = Math.Max(reserve, price.ReservationNanos(Math.Max(0, info.EstimatedInputTokens), Math.Max(0, maxOutput)));
             }
+
+            reserve = Math.Min(reserve, MaxReservationNanos);
         }
 
         var now = time.GetUtcNow();
@@ -80,8 +87,9 @@ internal sealed class KeyAdmission(IAdmissionStore store, IPriceBook prices, Rel
         {
             decision = await store.AdmitAsync(request, cancellationToken);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Also while Relay stops: a store failure is a 503 then too; only the request's own cancellation goes on up.
             Log.AdmissionFailed(logger, context.TraceIdentifier, ex);
             return new RelayError(503, ErrorTypes.Api,
                 "Relay could not check this key's limits (its limits store failed), so the request was not served; retry shortly.", true);

@@ -39,35 +39,60 @@ internal sealed class ModelPrice
 
     public decimal ServerToolCall => Rates.ServerToolCall ?? 0m;
 
-    /// <summary>The cost of what a request used, in nanodollars. Cache writes without a 1-hour part are 5-minute writes.</summary>
+    /// <summary>The cost of what a request used, in nanodollars. Cache writes without a 1-hour part are 5-minute writes.
+    /// A negative count (a broken provider) counts as none, so usage can never credit a balance.</summary>
     public long CostNanos(in TokenUsage usage)
     {
-        var prompt = usage.InputTokens + usage.CacheCreationInputTokens + usage.CacheReadInputTokens;
+        var input = Math.Max(0, usage.InputTokens);
+        var output = Math.Max(0, usage.OutputTokens);
+        var cacheWrites = Math.Max(0, usage.CacheCreationInputTokens);
+        var cacheReads = Math.Max(0, usage.CacheReadInputTokens);
+        var prompt = (decimal)input + cacheWrites + cacheReads;
         if (LongPrompt is not null && prompt > Rates.LongPromptThreshold)
         {
             return LongPrompt.CostNanos(usage);
         }
 
-        var oneHour = Math.Clamp(usage.CacheCreation1hInputTokens, 0, usage.CacheCreationInputTokens);
-        var dollarsPerMillionTimesTokens =
-            usage.InputTokens * Input
-            + usage.OutputTokens * Output
-            + (usage.CacheCreationInputTokens - oneHour) * CacheWrite5m
-            + oneHour * CacheWrite1h
-            + usage.CacheReadInputTokens * CacheRead;
-        var nanos = dollarsPerMillionTimesTokens * NanosPerTokenPerDollarPerMillion + usage.ServerToolUses * ServerToolCall * Usd.NanosPerDollar;
-        return (long)decimal.Round(nanos, MidpointRounding.AwayFromZero);
+        var oneHour = Math.Clamp(usage.CacheCreation1hInputTokens, 0, cacheWrites);
+        try
+        {
+            var dollarsPerMillionTimesTokens =
+                (input * Input)
+                + (output * Output)
+                + ((cacheWrites - oneHour) * CacheWrite5m)
+                + (oneHour * CacheWrite1h)
+                + (cacheReads * CacheRead);
+            return Saturate((dollarsPerMillionTimesTokens * NanosPerTokenPerDollarPerMillion) + (Math.Max(0, usage.ServerToolUses) * ServerToolCall * Usd.NanosPerDollar));
+        }
+        catch (OverflowException)
+        {
+            return long.MaxValue; // beyond a decimal: saturated like a sum beyond a long
+        }
     }
 
     /// <summary>What admission holds for a request before its usage is known: its input priced at the dearest input
     /// rate (a 1-hour cache write) and <paramref name="maxOutputTokens"/> of output, so a settled request never costs
-    /// more than it held unless the input estimate fell short.</summary>
+    /// more than it held unless the input estimate fell short. Saturates at <see cref="long.MaxValue"/>.</summary>
     public long ReservationNanos(long estimatedInputTokens, long maxOutputTokens)
     {
         var price = LongPrompt is not null && estimatedInputTokens > Rates.LongPromptThreshold ? LongPrompt : this;
         var dearestInput = Math.Max(price.Input, Math.Max(price.CacheWrite1h, price.CacheWrite5m));
-        var nanos = (estimatedInputTokens * dearestInput + maxOutputTokens * price.Output) * NanosPerTokenPerDollarPerMillion;
-        return (long)decimal.Round(nanos, MidpointRounding.AwayFromZero);
+        try
+        {
+            return Saturate(((Math.Max(0, estimatedInputTokens) * dearestInput) + (Math.Max(0, maxOutputTokens) * price.Output)) * NanosPerTokenPerDollarPerMillion);
+        }
+        catch (OverflowException)
+        {
+            return long.MaxValue; // beyond a decimal: saturated like a sum beyond a long
+        }
+    }
+
+    /// <summary>Nanodollars rounded to a whole number, between 0 and <see cref="long.MaxValue"/>: a sum too large for a
+    /// long is the largest long rather than an overflow.</summary>
+    private static long Saturate(decimal nanos)
+    {
+        var value = decimal.Round(nanos, MidpointRounding.AwayFromZero);
+        return value >= long.MaxValue ? long.MaxValue : value <= 0 ? 0 : (long)value;
     }
 }
 

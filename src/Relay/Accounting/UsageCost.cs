@@ -3,26 +3,30 @@ using Relay.Routing;
 
 namespace Relay.Accounting;
 
-/// <summary>What one request's usage record costs: its tokens and server-tool calls at the price of the requested model
-/// and the route that answered (<see cref="IPriceBook"/> says which price wins).</summary>
+/// <summary>What one request's usage record costs: its tokens and server-tool calls at the price of the model that
+/// served it (the requested one, or a scenario's) and the route that answered (<see cref="IPriceBook"/> says which price
+/// wins).</summary>
 internal sealed class UsageCost(IPriceBook prices)
 {
     /// <summary>Nanodollars; null when no price is known for the model. Token counting is never billed.</summary>
-    public long? Of(MessagesEndpointKind endpoint, string? requestedModel, RouteTarget? route, in TokenUsage usage)
+    /// <param name="pricedModel">The configured model that served the request: the client's name, or a scenario's target.</param>
+    /// <param name="clientModel">The name the client sent, which a <c>provider/*</c> route passes on upstream.</param>
+    public long? Of(MessagesEndpointKind endpoint, string? pricedModel, string? clientModel, RouteTarget? route, in TokenUsage usage)
     {
         if (endpoint == MessagesEndpointKind.CountTokens)
         {
             return 0;
         }
 
-        return PriceOf(prices, requestedModel, route)?.CostNanos(usage);
+        return PriceOf(prices, pricedModel, route, clientModel)?.CostNanos(usage);
     }
 
-    /// <summary>The price of a request for <paramref name="requestedModel"/> answered by <paramref name="route"/>; a
-    /// <c>provider/*</c> route sends the requested name on as its upstream model.</summary>
-    public static ModelPrice? PriceOf(IPriceBook prices, string? requestedModel, RouteTarget? route)
+    /// <summary>The price of a request for <paramref name="pricedModel"/> answered by <paramref name="route"/>; a
+    /// <c>provider/*</c> route sends the client's name (<paramref name="clientModel"/>, by default the priced one) on as
+    /// its upstream model.</summary>
+    public static ModelPrice? PriceOf(IPriceBook prices, string? pricedModel, RouteTarget? route, string? clientModel = null)
     {
-        var upstreamModel = route is null ? null : route.PassesModelThrough ? requestedModel : route.UpstreamModel;
-        return prices.Find(requestedModel, route?.Provider, upstreamModel);
+        var upstreamModel = route is null ? null : route.PassesModelThrough ? clientModel ?? pricedModel : route.UpstreamModel;
+        return prices.Find(pricedModel, route?.Provider, upstreamModel);
     }
 }

@@ -10,7 +10,8 @@ namespace Relay.Auth;
 /// <param name="Foreign">Whether the credential is not shaped like a Relay key, so it may be a provider's own key that a
 /// passthrough provider should see. An unmatched Relay-shaped key (revoked, mistyped, another Relay's) is never foreign:
 /// it is Relay's secret and must be refused here rather than sent upstream.</param>
-internal readonly record struct AuthResult(StoredApiKey? Key, bool Presented, bool Foreign = false);
+/// <param name="Admin">Whether the credential is Relay's admin key: never a client key, and never sent upstream.</param>
+internal readonly record struct AuthResult(StoredApiKey? Key, bool Presented, bool Foreign = false, bool Admin = false);
 
 /// <summary>Checks client credentials against the stored key hashes.</summary>
 /// <remarks>
@@ -25,12 +26,14 @@ internal sealed class ClientAuthenticator
 
     private readonly IApiKeyStore _store;
     private readonly TimeProvider _time;
+    private readonly AdminCredential _admin;
     private readonly ConcurrentDictionary<string, (StoredApiKey Key, DateTimeOffset Expires)> _cache = new(StringComparer.Ordinal);
 
-    public ClientAuthenticator(IApiKeyStore store, TimeProvider time)
+    public ClientAuthenticator(IApiKeyStore store, TimeProvider time, AdminCredential admin)
     {
         _store = store;
         _time = time;
+        _admin = admin;
         store.KeysChanged += _cache.Clear;
     }
 
@@ -42,10 +45,11 @@ internal sealed class ClientAuthenticator
             return new AuthResult(null, false);
         }
 
-        // Only well-formed Relay keys reach the store; anything else cannot match and may be a provider's key.
+        // Only well-formed Relay keys reach the store; anything else cannot match and may be a provider's key, except
+        // the admin key, which is Relay's own secret.
         if (!presented.StartsWith(ApiKeys.Prefix, StringComparison.Ordinal))
         {
-            return new AuthResult(null, true, Foreign: true);
+            return _admin.Matches(presented) ? new AuthResult(null, true, Admin: true) : new AuthResult(null, true, Foreign: true);
         }
 
         var now = _time.GetUtcNow();

@@ -66,6 +66,14 @@ internal sealed class KeyAccess(TimeProvider time)
             : new RelayError(403, ErrorTypes.Permission,
                 $"This key may not use model {ClientText.Shorten(model)}; it may use: {string.Join(", ", key.Limits.Models!)}.", false);
 
+    /// <summary>A 403 when a scenario <paramref name="rule"/> sends the request to <paramref name="model"/> and the key may
+    /// not use that model, so a scenario cannot widen what the key may use; otherwise null.</summary>
+    public RelayError? CheckRoutedModel(StoredApiKey key, string model, string rule) =>
+        MayUse(key, model)
+            ? null
+            : new RelayError(403, ErrorTypes.Permission,
+                $"This request goes to model {ClientText.Shorten(model)} (Relay's {rule} rule), which this key may not use; it may use: {string.Join(", ", key.Limits.Models!)}.", false);
+
     /// <summary>The client's address, an IPv4 address as IPv4 even when the socket is dual-stack.</summary>
     private static IPAddress? ClientAddress(HttpContext context) =>
         context.Connection.RemoteIpAddress is { } remote && remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : context.Connection.RemoteIpAddress;

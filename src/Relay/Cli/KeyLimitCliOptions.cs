@@ -34,7 +34,7 @@ internal sealed class KeyLimitCliOptions
 
     public Option<string?> Rpm { get; } = new("--rpm") { HelpName = "N", Description = "Requests per minute; none for no limit." };
 
-    public Option<string?> Tpm { get; } = new("--tpm") { HelpName = "N", Description = "Input plus output tokens per minute; none for no limit." };
+    public Option<string?> Tpm { get; } = new("--tpm") { HelpName = "N", Description = "Tokens per minute (input + cache writes + output); none for no limit." };
 
     public Option<string?> Concurrency { get; } = new("--concurrency") { HelpName = "N", Description = "Requests the key may have open at once; none for no limit." };
 

@@ -120,6 +120,13 @@ internal sealed class MessagesHandler(
         var bridged = config.BridgeProvider is not null;
         var auth = bridged ? default : await authenticator.AuthenticateAsync(context.Request.Headers, aborted);
         outcome.Key = auth.Key;
+        if (auth.Admin)
+        {
+            outcome.Unauthenticated = true; // not a client: no usage record
+            await FailAsync(context, outcome, new RelayError(403, ErrorTypes.Permission,
+                "The admin key cannot be used for model requests; use a client key.", false));
+            return;
+        }
 
         // Without a key match, only a provider that authenticates clients itself can still take the request.
         if (!bridged && auth.Key is null && !(auth.Foreign && upstreams.AnyForwardsClientCredentials))
@@ -181,6 +188,17 @@ internal sealed class MessagesHandler(
             outcome.RouteRule = rule;
             outcome.FirstRoute = model.Routes[0];
 
+            // A scenario serves the request with another model: the key must be allowed that one too, and it is what
+            // the request is priced at.
+            var scenario = ScenarioRouter.IsScenario(rule);
+            outcome.ClientModel = info.Model;
+            outcome.PricedModel = scenario ? model.Name : info.Model;
+            if (scenario && auth.Key is { } routedKey && access.CheckRoutedModel(routedKey, model.Name, rule) is { } routedNotAllowed)
+            {
+                await FailAsync(context, outcome, routedNotAllowed);
+                return;
+            }
+
             // A client without a Relay key may only use routes whose provider authenticates it itself.
             if (auth.Key is null && !model.Routes.All(r => upstreams[r.Provider].ForwardsClientCredentials))
             {
@@ -188,7 +206,7 @@ internal sealed class MessagesHandler(
                 return;
             }
 
-            if (auth.Key is { } limited && await admission.AdmitAsync(context, limited, endpoint, info, model, outcome.Admission, aborted) is { } refused)
+            if (auth.Key is { } limited && await admission.AdmitAsync(context, limited, endpoint, info, model, outcome.PricedModel, outcome.Admission, aborted) is { } refused)
             {
                 await FailAsync(context, outcome, refused);
                 return;
@@ -243,7 +261,7 @@ internal sealed class MessagesHandler(
             CacheReadInputTokens = outcome.Dispatch.Usage.CacheReadInputTokens,
             CacheCreation1hInputTokens = outcome.Dispatch.Usage.CacheCreation1hInputTokens,
             ServerToolUses = outcome.Dispatch.Usage.ServerToolUses,
-            CostNanos = costs.Of(endpoint, outcome.RequestedModel, outcome.Route, outcome.Dispatch.Usage),
+            CostNanos = costs.Of(endpoint, outcome.PricedModel, outcome.ClientModel, outcome.Route, outcome.Dispatch.Usage),
             FirstByteMs = timing.FirstByteMs,
             DurationMs = timing.ElapsedMs,
             Streamed = outcome.Streamed,
@@ -273,7 +291,14 @@ internal sealed class MessagesHandler(
         /// <summary>The client's protocol; after the body is read, the door that answers this request.</summary>
         public required IFrontDoor Door { get; set; }
 
+        /// <summary>The client's model name, shortened and made safe for records and logs.</summary>
         public string? RequestedModel { get; set; }
+
+        /// <summary>The client's model name as sent, which a <c>provider/*</c> route passes on.</summary>
+        public string? ClientModel { get; set; }
+
+        /// <summary>The model name the request is priced at: the client's, or the model a scenario rule chose.</summary>
+        public string? PricedModel { get; set; }
 
         /// <summary>The model's first route, until the dispatch has tried one.</summary>
         public RouteTarget? FirstRoute { get; set; }

@@ -80,6 +80,7 @@ internal static class RelayApp
         services.AddHostedService<HealthCheckService>();
         services.AddSingleton<AdminHandler>();
         services.AddAdminApi();
+        services.AddSingleton<AdminCredential>();
         services.AddSingleton<ClientAuthenticator>();
         services.AddSingleton<KeyAccess>();
         services.AddSingleton<IAdmissionStore>(store);

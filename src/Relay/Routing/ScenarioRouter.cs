@@ -13,33 +13,39 @@ namespace Relay.Routing;
 /// small/fast calls, and Claude Desktop's probe of a Haiku model whatever the configuration.</remarks>
 internal sealed class ScenarioRouter(ModelCatalog catalog, RelayConfig config)
 {
+    private const string ScenarioRulePrefix = "scenario:";
+
+    /// <summary>Whether <paramref name="rule"/> (from <see cref="TryRoute"/>) is a scenario rule, which serves the request
+    /// with another model than the one the client named.</summary>
+    public static bool IsScenario(string rule) => rule.StartsWith(ScenarioRulePrefix, StringComparison.Ordinal);
+
     public bool TryRoute(string requested, in MessagesRequestInfo info, [NotNullWhen(true)] out ModelEntry? entry, out string rule)
     {
         if (config.Scenarios is { } s)
         {
             if (s.LongContext is not null && info.EstimatedInputTokens > s.LongContextThreshold)
             {
-                return Scenario(s.LongContext, "scenario:longContext", out entry, out rule);
+                return Scenario(s.LongContext, ScenarioRulePrefix + "longContext", out entry, out rule);
             }
 
             if (s.WebSearch is not null && info.HasWebSearchTool)
             {
-                return Scenario(s.WebSearch, "scenario:webSearch", out entry, out rule);
+                return Scenario(s.WebSearch, ScenarioRulePrefix + "webSearch", out entry, out rule);
             }
 
             if (s.Image is not null && info.HasImage)
             {
-                return Scenario(s.Image, "scenario:image", out entry, out rule);
+                return Scenario(s.Image, ScenarioRulePrefix + "image", out entry, out rule);
             }
 
             if (s.Thinking is not null && info.ThinkingType == "enabled")
             {
-                return Scenario(s.Thinking, "scenario:thinking", out entry, out rule);
+                return Scenario(s.Thinking, ScenarioRulePrefix + "thinking", out entry, out rule);
             }
 
             if (s.Background is not null && requested.Contains("haiku", StringComparison.OrdinalIgnoreCase))
             {
-                return Scenario(s.Background, "scenario:background", out entry, out rule);
+                return Scenario(s.Background, ScenarioRulePrefix + "background", out entry, out rule);
             }
         }
 

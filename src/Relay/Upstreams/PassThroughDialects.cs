@@ -127,7 +127,7 @@ internal sealed class ResponsesDialect : IPassThroughDialect
         {
             if (JsonSerializer.Deserialize(data, OpenAIJsonContext.Default.ResponsesStreamEvent)?.Response?.Usage is { } reported)
             {
-                usage = ToAnthropic(reported);
+                usage = UsageMapper.ToAnthropic(reported);
             }
         }
         catch (JsonException)
@@ -145,7 +145,7 @@ internal sealed class ResponsesDialect : IPassThroughDialect
         {
             if (JsonSerializer.Deserialize(body, OpenAIJsonContext.Default.ResponseObject) is { Usage: { } reported })
             {
-                usage = ToAnthropic(reported);
+                usage = UsageMapper.ToAnthropic(reported);
             }
 
             return true;
@@ -154,11 +154,5 @@ internal sealed class ResponsesDialect : IPassThroughDialect
         {
             return false;
         }
-    }
-
-    private static TokenUsage ToAnthropic(ResponseUsage usage)
-    {
-        var cached = usage.InputTokensDetails?.CachedTokens ?? 0;
-        return new TokenUsage(Math.Max(0, (usage.InputTokens ?? 0) - cached), usage.OutputTokens ?? 0, 0, cached);
     }
 }

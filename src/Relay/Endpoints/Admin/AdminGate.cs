@@ -1,7 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
 using Relay.Auth;
-using Relay.Configuration;
 using Relay.Errors;
 using Relay.Protocol.Anthropic;
 
@@ -10,16 +7,12 @@ namespace Relay.Endpoints.Admin;
 /// <summary>The admin key check every admin endpoint passes first (config <c>adminKey</c> or <c>RELAY_ADMIN_KEY</c>):
 /// without a credential 401, with any other credential (a client key included) 403, and with no admin key configured
 /// every admin endpoint is off (403).</summary>
-internal sealed class AdminGate(RelayConfig config, UnauthenticatedRequests strangers)
+internal sealed class AdminGate(AdminCredential admin, UnauthenticatedRequests strangers)
 {
-    private readonly byte[]? _adminKeyHash = AdminKey.Resolve(config) is { } key
-        ? SHA256.HashData(Encoding.UTF8.GetBytes(key))
-        : null;
-
     /// <summary>Null when the request carries the admin key; otherwise the error to answer with.</summary>
     public RelayError? Authorize(HttpContext context)
     {
-        if (_adminKeyHash is null)
+        if (!admin.Configured)
         {
             return new RelayError(403, ErrorTypes.Permission, "Admin endpoints are off: set adminKey in relay.json or RELAY_ADMIN_KEY.", false);
         }
@@ -30,7 +23,7 @@ internal sealed class AdminGate(RelayConfig config, UnauthenticatedRequests stra
             return strangers.Refuse(context, new RelayError(401, ErrorTypes.Authentication, "This admin endpoint needs the admin key (x-api-key or Authorization: Bearer).", false));
         }
 
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), _adminKeyHash)
+        return admin.Matches(presented)
             ? null
             : strangers.Refuse(context, new RelayError(403, ErrorTypes.Permission, "This endpoint needs the admin key; client keys cannot use it.", false));
     }

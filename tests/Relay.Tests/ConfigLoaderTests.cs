@@ -335,4 +335,24 @@ public sealed class ConfigLoaderTests : IDisposable
     {
         Assert.Contains("key " + key + ":", LoadFails(json).Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("proxy.example.com")]
+    [InlineData("10.0.0.0/33")]
+    [InlineData("")]
+    public void TrustedProxies_ThatAreNotAddressesOrRanges_AreAConfigError(string entry)
+    {
+        var message = LoadFails($$"""{ "trustedProxies": ["127.0.0.1", "{{entry}}"] }""").Message;
+
+        Assert.Contains("key trustedProxies:", message, StringComparison.Ordinal);
+        Assert.Contains($"'{entry}'", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TrustedProxies_AddressesAndRanges_Load()
+    {
+        var config = ConfigLoader.Load(Write("""{ "trustedProxies": ["127.0.0.1", "10.0.0.0/8", "::1", "2001:db8::/32"] }"""), Env());
+
+        Assert.Equal(["127.0.0.1", "10.0.0.0/8", "::1", "2001:db8::/32"], config.TrustedProxies);
+    }
 }

@@ -94,6 +94,14 @@ internal static class ConfigValidator
             Fail("unauthenticatedLimit.burst", "must be at least 1.");
         }
 
+        foreach (var proxy in config.TrustedProxies)
+        {
+            if (!Hosting.TrustedProxies.TryParse(proxy, out _))
+            {
+                Fail("trustedProxies", $"'{proxy}' is not an IP address or a CIDR range such as 10.0.0.0/8.");
+            }
+        }
+
         if (config.AdminKey is { Length: < MinAdminKeyLength })
         {
             Fail("adminKey", AdminKeyRule);

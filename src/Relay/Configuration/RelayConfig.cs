@@ -48,6 +48,10 @@ internal sealed class RelayConfig
     /// <summary>How many requests without a valid key one client address may make before they get 429.</summary>
     public UnauthenticatedLimitConfig UnauthenticatedLimit { get; set; } = new();
 
+    /// <summary>Reverse proxies (addresses or CIDR ranges) whose <c>X-Forwarded-For</c> Relay believes, so key address
+    /// lists and the per-address limit see the client instead of the proxy. Empty: the TCP peer is the client.</summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
     /// <summary>The file this came from (null when built in code); relative paths resolve against its folder.</summary>
     [JsonIgnore]
     public string? SourcePath { get; set; }

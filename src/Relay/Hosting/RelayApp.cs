@@ -94,6 +94,7 @@ internal static class RelayApp
         customize?.Invoke(builder);
 
         var app = builder.Build();
+        TrustedProxies.Use(app, config);
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseStatusCodePages(AnswerBareStatusAsync);
         app.MapRelayApi(config.BasePath);

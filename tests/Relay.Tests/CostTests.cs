@@ -409,6 +409,100 @@ public sealed class CostTests : IAsyncLifetime
         Assert.Equal(1_790_000, record.CostNanos);
     }
 
+    // A Chat client on an openai provider gets the provider's chunks as they came: "Let me think." as reasoning (13 bytes),
+    // 100 × "naïve\n" (700; ï arrives escaped as \u00EF and counts 2) and tool arguments {"city":"Paris"} (16).
+    private static IEnumerable<string> ChatReasoningTextAndToolCall() =>
+    [
+        """{"id":"chatcmpl-1","choices":[{"index":0,"delta":{"role":"assistant","reasoning_content":"Let me think."},"finish_reason":null}]}""",
+        .. Enumerable.Range(0, 100).Select(_ => OpenAIUpstreamTests.TextChunk("naïve\n")),
+        """{"id":"chatcmpl-1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":"}}]},"finish_reason":null}]}""",
+        """{"id":"chatcmpl-1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Paris\"}"}}]},"finish_reason":null}]}""",
+    ];
+
+    private const string ChatBody = """{"model":"deepseek-chat","stream":true,"messages":[{"role":"user","content":"Hi"}]}""";
+
+    [Fact]
+    public async Task OpenAIPassThrough_ChatClientDisconnectsMidStream_OutputEstimatedFromTheRelayedText()
+    {
+        _upstream.Handler = (ctx, _) => StreamThenWaitAsync(ctx, ChatReasoningTextAndToolCall().Select(c => $"data: {c}\n\n"));
+
+        using var chat = _relay.CreateClient(_relay.Key, bearer: true);
+        var record = await ReadThenDisconnectAsync(chat, "v1/chat/completions", ChatBody, "\"arguments\"", 2);
+
+        // 13 + 700 + 16 = 729 bytes → 182 tokens at relay.json's 1,100 per output token; ids, names and framing count nothing.
+        Assert.Equal(("router", 0L, 182L), (record.Provider, record.InputTokens, record.OutputTokens));
+        Assert.Equal("client_disconnected", record.ErrorType);
+        Assert.Equal(200_200, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task OpenAIPassThrough_ChatCompleteStream_RecordsTheProvidersUsageExactly()
+    {
+        _upstream.Handler = (ctx, _) => OpenAIUpstreamTests.OpenAIStream(ctx,
+            [.. ChatReasoningTextAndToolCall(), """{"id":"chatcmpl-1","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}""", OpenAIUpstreamTests.UsageChunk]);
+
+        using var chat = _relay.CreateClient(_relay.Key, bearer: true);
+        using var response = await chat.PostAsync("v1/chat/completions", JsonBody.Of(ChatBody), Ct);
+        var record = await RecordOfAsync(response);
+
+        // 1,200 prompt tokens of which 1,000 cached and 7 completion tokens, as reported, not the 182 the text suggests.
+        Assert.Null(record.ErrorType);
+        Assert.Equal((200L, 1000L, 7L), (record.InputTokens, record.CacheReadInputTokens, record.OutputTokens));
+        Assert.Equal(54_000 + 70_000 + 7_700, record.CostNanos);
+    }
+
+    // A Responses client on an openai-responses provider: a reasoning summary "Let me think." (13 bytes), 100 × "naïve\n"
+    // (700) and tool arguments (16); the .done events repeat the text and count nothing.
+    private static IEnumerable<System.Text.Json.Nodes.JsonObject> ResponsesReasoningTextAndToolCall() =>
+    [
+        ResponsesUpstreamTests.Created(),
+        .. ResponsesUpstreamTests.Reasoning("rs_1", "gAAAAABencrypted", "Let me think."),
+        .. ResponsesUpstreamTests.Text("msg_1", [.. Enumerable.Repeat("naïve\n", 100)]),
+        .. ResponsesUpstreamTests.FunctionCall("fc_1", "call_1", "get_weather", "{\"city\":", "\"Paris\"}"),
+    ];
+
+    private const string ResponsesBody = """{"model":"codex","stream":true,"input":"Hi"}""";
+
+    [Fact]
+    public async Task OpenAIResponsesPassThrough_ClientDisconnectsMidStream_OutputEstimatedFromTheRelayedText()
+    {
+        _upstream.Handler = async (ctx, _) =>
+        {
+            try
+            {
+                await ResponsesUpstreamTests.Stream(ctx, ResponsesReasoningTextAndToolCall());
+                await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        };
+
+        using var client = _relay.CreateClient(_relay.Key, bearer: true);
+        var record = await ReadThenDisconnectAsync(client, "v1/responses", ResponsesBody, "\"response.output_item.done\"", 3);
+
+        // 13 + 700 + 16 = 729 bytes → 182 tokens at 10,000 per output token.
+        Assert.Equal(("resp", 182L), (record.Provider, record.OutputTokens));
+        Assert.Equal("client_disconnected", record.ErrorType);
+        Assert.Equal(1_820_000, record.CostNanos);
+    }
+
+    [Fact]
+    public async Task OpenAIResponsesPassThrough_CompleteStream_RecordsTheProvidersUsageExactly()
+    {
+        _upstream.Handler = (ctx, _) => ResponsesUpstreamTests.Stream(ctx,
+            [.. ResponsesReasoningTextAndToolCall(), ResponsesUpstreamTests.Completed(input: 500, cached: 100, output: 40)]);
+
+        using var client = _relay.CreateClient(_relay.Key, bearer: true);
+        using var response = await client.PostAsync("v1/responses", JsonBody.Of(ResponsesBody), Ct);
+        var record = await RecordOfAsync(response);
+
+        // 400 × 1,250 + 100 × 125 + 40 × 10,000: the reported 40, not the 182 the text suggests.
+        Assert.Null(record.ErrorType);
+        Assert.Equal((400L, 40L), (record.InputTokens, record.OutputTokens));
+        Assert.Equal(500_000 + 12_500 + 400_000, record.CostNanos);
+    }
+
     [Fact]
     public async Task OpenAIResponses_Streamed_PricedByProviderAndUpstreamModel()
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -17,6 +18,27 @@ public static class JsonStrings
     {
         var raw = reader.ValueSpan;
         return Utf8.IsValid(raw) && (!reader.ValueIsEscaped || SurrogateEscapesPair(raw));
+    }
+
+    /// <summary>The UTF-8 length of the string the reader is on, once unescaped; copies only an escaped string, into a
+    /// pooled buffer, so nothing is allocated.</summary>
+    public static int UnescapedLength(ref readonly Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return reader.ValueSpan.Length;
+        }
+
+        // Unescaped text is never longer than its escaped form.
+        var scratch = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
+        try
+        {
+            return reader.CopyString(scratch);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 
     /// <summary>Each <c>\uD800</c>–<c>\uDBFF</c> escape is followed at once by a <c>\uDC00</c>–<c>\uDFFF</c> one, and no

@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Text.Json;
+using Relay.Protocol.Json;
 
 namespace Relay.Protocol.Sse;
 
@@ -46,7 +46,7 @@ internal static class ContentDeltaBytes
             reader.Read();
             if (counts && reader.TokenType == JsonTokenType.String)
             {
-                bytes += UnescapedLength(ref reader);
+                bytes += JsonStrings.UnescapedLength(in reader);
             }
             else
             {
@@ -55,24 +55,5 @@ internal static class ContentDeltaBytes
         }
 
         return bytes;
-    }
-
-    private static int UnescapedLength(ref Utf8JsonReader reader)
-    {
-        if (!reader.ValueIsEscaped)
-        {
-            return reader.ValueSpan.Length;
-        }
-
-        // Unescaped text is never longer than its escaped form.
-        var scratch = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
-        try
-        {
-            return reader.CopyString(scratch);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
-        }
     }
 }

@@ -19,12 +19,31 @@ internal interface IPassThroughDialect
     /// <summary>Adds to the request what makes a stream report its usage.</summary>
     void AskForStreamUsage(IDictionary<string, byte[]> set);
 
-    /// <summary>Reads one whole event: usage, and whether the answer finished.</summary>
+    /// <summary>Reads one whole event: usage, the answer bytes it carries, and whether the answer finished.</summary>
     /// <returns>True when the event only carries usage Relay asked for (the client may not want it).</returns>
-    bool Inspect(ReadOnlySpan<byte> sseEvent, ref TokenUsage usage, ref bool finished);
+    bool Inspect(ReadOnlySpan<byte> sseEvent, ref PassThroughStreamState stream);
 
     /// <summary>Usage from a whole answer; false when the body is not an answer of this protocol.</summary>
     bool TryReadWholeUsage(ReadOnlySpan<byte> body, out TokenUsage usage);
+}
+
+/// <summary>What a pass-through has read of a stream so far.</summary>
+internal struct PassThroughStreamState
+{
+    /// <summary>The usage the provider reported so far.</summary>
+    public TokenUsage Usage;
+
+    /// <summary>The provider's final usage arrived: <see cref="Usage"/> stands exactly.</summary>
+    public bool FinalUsageArrived;
+
+    /// <summary>The answer ended properly.</summary>
+    public bool Finished;
+
+    /// <summary>The unescaped UTF-8 bytes of text, reasoning and tool-call arguments relayed so far.</summary>
+    public long AnswerBytes;
+
+    /// <summary>The usage to record, with the output estimated when the final usage never came (<see cref="OutputEstimate"/>).</summary>
+    public readonly TokenUsage Billable(long outputLimit) => OutputEstimate.Complete(Usage, FinalUsageArrived, AnswerBytes, outputLimit);
 }
 
 /// <summary>Chat Completions: usage is asked for with <c>stream_options.include_usage</c> and comes in a chunk with no
@@ -41,7 +60,7 @@ internal sealed class ChatDialect : IPassThroughDialect
 
     public void AskForStreamUsage(IDictionary<string, byte[]> set) => set["stream_options"] = IncludeUsage;
 
-    public bool Inspect(ReadOnlySpan<byte> sseEvent, ref TokenUsage usage, ref bool finished)
+    public bool Inspect(ReadOnlySpan<byte> sseEvent, ref PassThroughStreamState stream)
     {
         if (!RawSseEvents.TryGetData(sseEvent, out var data))
         {
@@ -50,13 +69,18 @@ internal sealed class ChatDialect : IPassThroughDialect
 
         if (data.SequenceEqual("[DONE]"u8))
         {
-            finished = true;
+            stream.Finished = true;
             return false;
         }
 
         if (data.IndexOf("\"finish_reason\":\""u8) >= 0 || data.IndexOf("\"finish_reason\": \""u8) >= 0)
         {
-            finished = true;
+            stream.Finished = true;
+        }
+
+        if (data.IndexOf("\"delta\""u8) >= 0)
+        {
+            stream.AnswerBytes += AnswerDeltaBytes.Chat(data);
         }
 
         if (data.IndexOf("\"usage\""u8) < 0)
@@ -69,7 +93,8 @@ internal sealed class ChatDialect : IPassThroughDialect
             var chunk = JsonSerializer.Deserialize(data, OpenAIJsonContext.Default.ChatCompletionChunk);
             if (chunk?.Usage is { } reported && (reported.PromptTokens is not null || reported.CompletionTokens is not null))
             {
-                usage = UsageMapper.ToAnthropic(reported);
+                stream.Usage = UsageMapper.ToAnthropic(reported);
+                stream.FinalUsageArrived = true;
                 return chunk.Choices is not { Count: > 0 };
             }
         }
@@ -114,20 +139,30 @@ internal sealed class ResponsesDialect : IPassThroughDialect
     {
     }
 
-    public bool Inspect(ReadOnlySpan<byte> sseEvent, ref TokenUsage usage, ref bool finished)
+    public bool Inspect(ReadOnlySpan<byte> sseEvent, ref PassThroughStreamState stream)
     {
-        if (!RawSseEvents.TryGetData(sseEvent, out var data)
-            || (data.IndexOf("\"response.completed\""u8) < 0 && data.IndexOf("\"response.incomplete\""u8) < 0 && data.IndexOf("\"response.failed\""u8) < 0))
+        if (!RawSseEvents.TryGetData(sseEvent, out var data))
         {
             return false;
         }
 
-        finished = true;
+        if (data.IndexOf(".delta\""u8) >= 0)
+        {
+            stream.AnswerBytes += AnswerDeltaBytes.Responses(data);
+        }
+
+        if (data.IndexOf("\"response.completed\""u8) < 0 && data.IndexOf("\"response.incomplete\""u8) < 0 && data.IndexOf("\"response.failed\""u8) < 0)
+        {
+            return false;
+        }
+
+        stream.Finished = true;
         try
         {
             if (JsonSerializer.Deserialize(data, OpenAIJsonContext.Default.ResponsesStreamEvent)?.Response?.Usage is { } reported)
             {
-                usage = UsageMapper.ToAnthropic(reported);
+                stream.Usage = UsageMapper.ToAnthropic(reported);
+                stream.FinalUsageArrived = true;
             }
         }
         catch (JsonException)

@@ -133,15 +133,15 @@ internal sealed class SameProtocolPassThrough(UpstreamTransport transport, Uri u
         };
     }
 
-    /// <summary>Forwards whole events as they complete; reads usage from the chunk that carries it.</summary>
+    /// <summary>Forwards whole events as they complete; reads usage from the chunk that carries it, and counts the answer
+    /// relayed for the output estimate of a stream that ends without it.</summary>
     private async Task<UpstreamResult> CopyStreamAsync(UpstreamRequest request, UpstreamExchange exchange, byte[] buffer, int read,
         bool clientWantsUsage, CancellationToken cancellationToken)
     {
         var response = request.Context.Response;
         using var pending = new PooledByteBuffer(4096);
         using var ready = new PooledByteBuffer(4096);
-        var usage = default(TokenUsage);
-        var finished = false;
+        var stream = default(PassThroughStreamState);
         string? brokenReason = null;
         var began = false;
         await response.StartAsync(cancellationToken);
@@ -155,7 +155,7 @@ internal sealed class SameProtocolPassThrough(UpstreamTransport transport, Uri u
                 {
                     var sseEvent = rest[..length];
                     rest = rest[length..];
-                    if (dialect.Inspect(sseEvent, ref usage, ref finished) && !clientWantsUsage)
+                    if (dialect.Inspect(sseEvent, ref stream) && !clientWantsUsage)
                     {
                         continue; // the usage Relay asked for, which the client did not
                     }
@@ -187,18 +187,18 @@ internal sealed class SameProtocolPassThrough(UpstreamTransport transport, Uri u
         }
         catch (OperationCanceledException)
         {
-            request.UsageSoFar?.Invoke(usage);
+            request.UsageSoFar?.Invoke(stream.Billable(request.OutputLimit));
             throw;
         }
 
-        brokenReason ??= finished ? null : "the stream ended before the answer was finished";
+        brokenReason ??= stream.Finished ? null : "the stream ended before the answer was finished";
         if (brokenReason is not null)
         {
             transport.LogBroken(request.Context.TraceIdentifier, brokenReason);
             await response.Body.WriteAsync(request.Door.StreamError(ErrorTypes.Api, $"Provider '{provider}' broke off the stream: {brokenReason}"), cancellationToken);
         }
 
-        return new UpstreamResult(exchange.Status, usage, brokenReason is null ? null : ErrorTypes.Api, null, null, brokenReason is not null, exchange.HeadersMs);
+        return new UpstreamResult(exchange.Status, stream.Billable(request.OutputLimit), brokenReason is null ? null : ErrorTypes.Api, null, null, brokenReason is not null, exchange.HeadersMs);
     }
 
     private async Task<UpstreamResult> CopyJsonAsync(UpstreamRequest request, UpstreamExchange exchange, byte[] buffer, int read,

@@ -123,8 +123,7 @@ internal sealed class MessagesHandler(
         if (auth.Admin)
         {
             outcome.Unauthenticated = true; // not a client: no usage record
-            await FailAsync(context, outcome, new RelayError(403, ErrorTypes.Permission,
-                "The admin key cannot be used for model requests; use a client key.", false));
+            await FailAsync(context, outcome, RelayError.AdminKeyOnClientEndpoint());
             return;
         }
 

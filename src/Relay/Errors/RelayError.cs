@@ -31,6 +31,10 @@ internal sealed record RelayError(int Status, string Type, string Message, bool 
         RetryAfter = wait,
     };
 
+    /// <summary>The admin key sent to a model endpoint: refused here, so it can never reach a passthrough provider.</summary>
+    public static RelayError AdminKeyOnClientEndpoint() => new(403, ErrorTypes.Permission,
+        "The admin key cannot be used for model requests; use a client key.", false);
+
     public static RelayError NotFound(string message) => new(404, ErrorTypes.NotFound, message, false);
 
     public static RelayError TooLarge(long limitBytes) => new(413, ErrorTypes.RequestTooLarge,

@@ -27,8 +27,36 @@ ensure_node_projects() {
 }
 ensure_node_projects tests/claude-code tests/codex tests/sdk-ts tests/sdk-js
 
+# The store and scale-out tests start real PostgreSQL and Redis servers of their own (127.0.0.1, free ports,
+# folders under RELAY_TEST_RUN_DIR); here they are only installed.
+ensure_database_servers() {
+  local missing=()
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgres >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  [ "${#missing[@]}" -eq 0 ] && return
+  echo "test.sh: installing ${missing[*]} (apt-get)"
+  { [ "$(id -u)" -eq 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } \
+    || { echo "test.sh: ${missing[*]} required (apt-get install ${missing[*]})" >&2; exit 1; }
+  # Debian's packages start system-wide services where an init system runs; the tests use only their own servers.
+  command -v service >/dev/null && { service postgresql stop >/dev/null 2>&1 || true; service redis-server stop >/dev/null 2>&1 || true; }
+}
+ensure_database_servers
+
 log=$(mktemp -t relay-test.XXXXXX)
-cleanup() { rm -f "$log"; }
+export RELAY_TEST_RUN_DIR
+RELAY_TEST_RUN_DIR=$(mktemp -d -t relay-test-servers.XXXXXX)
+chmod 755 "$RELAY_TEST_RUN_DIR"
+# Stops whatever server a test left running (a crashed test host cannot stop its own) and removes their folders.
+stop_database_servers() {
+  local pidfile pid
+  for pidfile in "$RELAY_TEST_RUN_DIR"/pg-*/data/postmaster.pid "$RELAY_TEST_RUN_DIR"/redis-*/redis.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(head -n1 "$pidfile")
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$RELAY_TEST_RUN_DIR"
+}
+cleanup() { stop_database_servers; rm -f "$log"; }
 trap cleanup EXIT
 
 status=0

@@ -9,7 +9,11 @@ internal static class LoadCommand
 {
     public static Command Create()
     {
-        var url = new Option<string>("--url") { Description = "Base URL; requests go to {url}/v1/messages?beta=true.", Required = true };
+        var url = new Option<string[]>("--url")
+        {
+            Description = "Base URL; requests go to {url}/v1/messages?beta=true. Repeat it to split the connections evenly across several.",
+            Required = true,
+        };
         var key = new Option<string>("--key") { Description = "Sent as x-api-key.", Required = true };
         var stream = new Option<bool>("--stream") { Description = "Ask for SSE streams (\"stream\": true) and time the first event." };
         var concurrency = new Option<int>("--concurrency") { Description = "Connections, each sending requests back to back.", Required = true };
@@ -29,17 +33,23 @@ internal static class LoadCommand
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var baseUrl))
+            var baseUrls = new List<Uri>();
+            foreach (var text in parse.GetValue(url) ?? [])
             {
-                await Console.Error.WriteLineAsync("load: --url must be an absolute http:// URL.");
-                return 2;
+                if (!Uri.TryCreate(text, UriKind.Absolute, out var baseUrl))
+                {
+                    await Console.Error.WriteLineAsync("load: --url must be an absolute http:// URL.");
+                    return 2;
+                }
+
+                baseUrls.Add(baseUrl);
             }
 
             var streamed = parse.GetValue(stream);
             var connections = parse.GetValue(concurrency);
             var options = new LoadOptions
             {
-                Url = baseUrl,
+                Urls = baseUrls,
                 Key = parse.GetValue(key)!,
                 Stream = streamed,
                 Concurrency = connections,

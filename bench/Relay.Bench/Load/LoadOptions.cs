@@ -3,7 +3,9 @@ namespace Relay.Bench.Load;
 /// <summary>One load run's settings.</summary>
 internal sealed record LoadOptions
 {
-    public required Uri Url { get; init; }
+    /// <summary>Where requests go; with several (instances behind no load balancer), connection i uses the
+    /// (i mod n)-th, so the load is split evenly.</summary>
+    public required IReadOnlyList<Uri> Urls { get; init; }
 
     public required string Key { get; init; }
 
@@ -30,7 +32,7 @@ internal sealed record LoadOptions
     public int PerConnection { get; init; }
 
     public string? Validate() =>
-        Url.Scheme != Uri.UriSchemeHttp ? "--url must be an http:// URL."
+        Urls.Count == 0 || Urls.Any(u => u.Scheme != Uri.UriSchemeHttp) ? "--url must be an http:// URL."
         : Concurrency is < 1 or > 10_000 ? "--concurrency must be between 1 and 10000."
         : Duration <= TimeSpan.Zero ? "--duration must be positive."
         : Warmup < TimeSpan.Zero ? "--warmup must not be negative."

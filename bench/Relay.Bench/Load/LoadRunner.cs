@@ -14,7 +14,7 @@ internal sealed class LoadRunner
     private const int MaxErrorSamples = 8;
 
     private readonly LoadOptions _options;
-    private readonly ClaudeCodeRequest _request;
+    private readonly ClaudeCodeRequest[] _requests;
     private readonly HttpMessageInvoker _invoker;
     private readonly ConcurrentDictionary<string, long> _errorKinds = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _errorSamples = new();
@@ -26,7 +26,7 @@ internal sealed class LoadRunner
     {
         _options = options;
         _invoker = invoker;
-        _request = new ClaudeCodeRequest(options.Url, options.Key, options.Stream);
+        _requests = [.. options.Urls.Select(url => new ClaudeCodeRequest(url, options.Key, options.Stream))];
     }
 
     public static async Task<LoadResult> RunAsync(LoadOptions options, CancellationToken cancellationToken)
@@ -48,7 +48,7 @@ internal sealed class LoadRunner
         var tasks = new Task[workers.Length];
         for (var i = 0; i < workers.Length; i++)
         {
-            var worker = workers[i] = new Worker(this);
+            var worker = workers[i] = new Worker(this, _requests[i % _requests.Length]);
             tasks[i] = Task.Run(() => worker.RunAsync(stop.Token), CancellationToken.None);
         }
 
@@ -94,13 +94,13 @@ internal sealed class LoadRunner
         {
             Label = _options.Label,
             Target = _options.Target,
-            Url = _request.Uri.ToString(),
+            Url = string.Join(' ', _requests.Select(r => r.Uri.ToString())),
             Stream = _options.Stream,
             Concurrency = _options.Concurrency,
             WarmupSeconds = _options.Warmup.TotalSeconds,
             DurationSeconds = seconds,
             StartedAt = startedAt.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-            RequestBodyBytes = _request.Body.Length,
+            RequestBodyBytes = _requests[0].Body.Length,
             Requests = requests,
             RequestsPerSecond = Math.Round(requests / seconds, 1),
             Errors = errors,
@@ -156,7 +156,7 @@ internal sealed class LoadRunner
     }
 
     /// <summary>One connection's worth of back-to-back requests, with its own samples (merged at the end).</summary>
-    private sealed class Worker(LoadRunner runner)
+    private sealed class Worker(LoadRunner runner, ClaudeCodeRequest request)
     {
         private readonly byte[] _buffer = new byte[64 * 1024];
         private readonly SseStreamCheck _sse = new();
@@ -247,7 +247,7 @@ internal sealed class LoadRunner
         private async Task<LoadError?> SendOneAsync(CancellationToken timedOut, CancellationToken cancellationToken)
         {
             _bytes = 0;
-            using var message = runner._request.CreateMessage();
+            using var message = request.CreateMessage();
             HttpResponseMessage response;
             try
             {

@@ -2,13 +2,13 @@ using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Relay.Storage;
 using Relay.Storage.Accounts;
-using Relay.Storage.Memory;
 using Relay.Storage.Sqlite;
 using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests;
 
-/// <summary>Users and keys with limits, kept alike by the SQLite store (a real file) and the memory store.</summary>
+/// <summary>Users and keys with limits, kept alike by the SQLite store (a real file), the memory store and the PostgreSQL
+/// store (a real database).</summary>
 public sealed class AccountStoreTests : IDisposable
 {
     private static readonly KeyLimits EveryLimit = new()
@@ -24,8 +24,14 @@ public sealed class AccountStoreTests : IDisposable
     };
 
     private readonly TempDirectory _dir = new();
+    private readonly TestStores _stores;
 
-    public static TheoryData<string> Stores => ["sqlite", "memory"];
+    public AccountStoreTests(SharedPostgres postgres)
+    {
+        _stores = new TestStores(_dir, postgres);
+    }
+
+    public static TheoryData<string> Stores => TestStores.Kinds;
 
     public void Dispose() => _dir.Dispose();
 
@@ -298,7 +304,7 @@ public sealed class AccountStoreTests : IDisposable
     {
         await using var store = await OpenAsync(kind);
         await store.CreateUserAsync("alice", null, Ct);
-        await using var second = kind == "sqlite" ? await OpenAsync(kind) : null; // another instance on the same file
+        await using var second = kind == "memory" ? null : await OpenAsync(kind); // another instance on the same file or database
 
         await Task.WhenAll(Enumerable.Range(1, 20).Select(i =>
             Task.Run(() => (i % 2 == 0 || second is null ? store : second).TopUpAsync("alice", Usd.ToNanos(0.000001m) * i, Ct), Ct)));
@@ -340,12 +346,7 @@ public sealed class AccountStoreTests : IDisposable
 
     private static byte[] Hash(string key) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));
 
-    private async Task<IRelayStore> OpenAsync(string kind)
-    {
-        IRelayStore store = kind == "sqlite" ? new SqliteRelayStore(_dir.File("relay.db")) : new MemoryRelayStore();
-        await store.InitializeAsync(Ct);
-        return store;
-    }
+    private Task<IRelayStore> OpenAsync(string kind) => _stores.OpenAsync(kind);
 
     private async Task ExecuteAsync(string sql)
     {

@@ -312,6 +312,40 @@ public sealed class AccountStoreTests : IDisposable
         Assert.Equal(Usd.ToNanos(0.000001m) * 210, (await store.FindUserAsync("alice", Ct))!.BalanceNanos);
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task ListKeys_ShowsSpendOfTheCurrentBudgetPeriod_AndFindUserWhatIsHeld(string kind)
+    {
+        await using var store = await OpenAsync(kind);
+        var alice = await store.CreateUserAsync("alice", Usd.ToNanos(10), Ct);
+        var weekly = await store.CreateKeyAsync(new NewApiKey("weekly", Hash("w"), "sk-relay-w000") { UserName = "alice", Limits = EveryLimit }, Ct);
+        await store.CreateKeyAsync(new NewApiKey("total", Hash("t"), "sk-relay-t000") { Limits = new KeyLimits { BudgetNanos = 5 } }, Ct);
+        var now = DateTimeOffset.UtcNow;
+        var total = (await store.FindKeyAsync("total", Ct))!.Id;
+        UsageRecord Spent(long key, DateTimeOffset at, long cost) => new()
+        {
+            Timestamp = at, RequestId = "req_" + Guid.NewGuid().ToString("N"), KeyId = key, Endpoint = "messages", Status = 200, DurationMs = 1,
+            Streamed = false, CostNanos = cost,
+        };
+        await store.AppendUsageAsync([Spent(weekly.Id, now, 300), Spent(weekly.Id, now.AddDays(-7), 600), Spent(total, now, 4)], Ct);
+        await store.AdmitAsync(new AdmissionRequest
+        {
+            KeyId = weekly.Id, UserId = alice.Id, ChargeUserBalance = true, Now = now, ReservationExpires = now.AddMinutes(10), ReserveNanos = 42,
+        }, Ct);
+        await store.AdmitAsync(new AdmissionRequest
+        {
+            KeyId = weekly.Id, UserId = alice.Id, ChargeUserBalance = true, Now = now, ReservationExpires = now.AddSeconds(-1), ReserveNanos = 1000,
+        }, Ct);
+
+        var keys = await store.ListKeysAsync(includeRevoked: false, Ct);
+
+        Assert.Equal(["weekly", "total"], keys.Select(k => k.Name));
+        Assert.Equal((900, 300), (keys[0].SpentNanos, keys[0].PeriodSpentNanos));
+        Assert.Equal((4, 4), (keys[1].SpentNanos, keys[1].PeriodSpentNanos));
+        Assert.Equal(300, (await store.FindKeyAsync("weekly", Ct))!.PeriodSpentNanos);
+        Assert.Equal(42, (await store.FindUserAsync("alice", Ct))!.ReservedNanos); // the lapsed hold is not counted
+    }
+
     [Fact]
     public async Task Sqlite_ListKeys_ReadsSpendOfTheCurrentBudgetPeriodAndReservationsOfUsers()
     {

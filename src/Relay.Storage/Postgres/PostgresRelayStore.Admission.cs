@@ -24,6 +24,8 @@ public sealed partial class PostgresRelayStore
         AdmissionState state;
         // One round trip: lock the key (then the user whose balance is charged: settlement locks in the same order),
         // read the state as it is once the locks are held (each statement reads the latest commits), drop lapsed holds.
+        // Only this key's lapsed holds are dropped (their rows are under its lock); every read ignores lapsed holds, so
+        // another key's wait until that key is admitted again.
         await using (var read = new NpgsqlBatch(connection, transaction))
         {
             Add(read, "SELECT id FROM api_keys WHERE id = @key FOR UPDATE;", ("key", request.KeyId));

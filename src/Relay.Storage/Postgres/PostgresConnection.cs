@@ -8,7 +8,7 @@ namespace Relay.Storage.Postgres;
 /// The <c>database</c> setting when it names a PostgreSQL server: a <c>postgresql://</c> (or <c>postgres://</c>) URL,
 /// as hosting providers print it, or an Npgsql <c>Host=…;Database=…</c> connection string, which passes through.
 /// </summary>
-public sealed partial record PostgresConnection
+public sealed partial class PostgresConnection
 {
     /// <summary>libpq's URL query parameters and the Npgsql keywords that mean the same; any other parameter must be
     /// an Npgsql keyword itself (<c>?Maximum Pool Size=50</c>).</summary>
@@ -63,7 +63,7 @@ public sealed partial record PostgresConnection
             {
                 builder = new NpgsqlConnectionStringBuilder(database);
             }
-            catch (ArgumentException ex)
+            catch (Exception ex) when (ex is ArgumentException or FormatException)
             {
                 // Npgsql's message names the keyword, never a value.
                 throw new FormatException($"not a PostgreSQL connection string: {ex.Message}", ex);

@@ -9,6 +9,9 @@ public interface IRelayStore : IApiKeyStore, IUserStore, IAdmissionStore, IPrice
     /// <summary>Creates or migrates the schema. Safe to call on every start and from several processes.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
+    /// <summary>The schema version the data has, read without migrating anything (<c>relay doctor --store</c>).</summary>
+    Task<SchemaVersion> GetSchemaVersionAsync(CancellationToken cancellationToken);
+
     /// <summary>Where the data lives, for people (a file path or a server name; never a password).</summary>
     string Description { get; }
 }

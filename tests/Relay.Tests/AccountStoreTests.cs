@@ -2,13 +2,13 @@ using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Relay.Storage;
 using Relay.Storage.Accounts;
-using Relay.Storage.Memory;
 using Relay.Storage.Sqlite;
 using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests;
 
-/// <summary>Users and keys with limits, kept alike by the SQLite store (a real file) and the memory store.</summary>
+/// <summary>Users and keys with limits, kept alike by the SQLite store (a real file), the memory store and the PostgreSQL
+/// store (a real database).</summary>
 public sealed class AccountStoreTests : IDisposable
 {
     private static readonly KeyLimits EveryLimit = new()
@@ -24,8 +24,14 @@ public sealed class AccountStoreTests : IDisposable
     };
 
     private readonly TempDirectory _dir = new();
+    private readonly TestStores _stores;
 
-    public static TheoryData<string> Stores => ["sqlite", "memory"];
+    public AccountStoreTests(SharedPostgres postgres)
+    {
+        _stores = new TestStores(_dir, postgres);
+    }
+
+    public static TheoryData<string> Stores => TestStores.Kinds;
 
     public void Dispose() => _dir.Dispose();
 
@@ -298,12 +304,46 @@ public sealed class AccountStoreTests : IDisposable
     {
         await using var store = await OpenAsync(kind);
         await store.CreateUserAsync("alice", null, Ct);
-        await using var second = kind == "sqlite" ? await OpenAsync(kind) : null; // another instance on the same file
+        await using var second = kind == "memory" ? null : await OpenAsync(kind); // another instance on the same file or database
 
         await Task.WhenAll(Enumerable.Range(1, 20).Select(i =>
             Task.Run(() => (i % 2 == 0 || second is null ? store : second).TopUpAsync("alice", Usd.ToNanos(0.000001m) * i, Ct), Ct)));
 
         Assert.Equal(Usd.ToNanos(0.000001m) * 210, (await store.FindUserAsync("alice", Ct))!.BalanceNanos);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task ListKeys_ShowsSpendOfTheCurrentBudgetPeriod_AndFindUserWhatIsHeld(string kind)
+    {
+        await using var store = await OpenAsync(kind);
+        var alice = await store.CreateUserAsync("alice", Usd.ToNanos(10), Ct);
+        var weekly = await store.CreateKeyAsync(new NewApiKey("weekly", Hash("w"), "sk-relay-w000") { UserName = "alice", Limits = EveryLimit }, Ct);
+        await store.CreateKeyAsync(new NewApiKey("total", Hash("t"), "sk-relay-t000") { Limits = new KeyLimits { BudgetNanos = 5 } }, Ct);
+        var now = DateTimeOffset.UtcNow;
+        var total = (await store.FindKeyAsync("total", Ct))!.Id;
+        UsageRecord Spent(long key, DateTimeOffset at, long cost) => new()
+        {
+            Timestamp = at, RequestId = "req_" + Guid.NewGuid().ToString("N"), KeyId = key, Endpoint = "messages", Status = 200, DurationMs = 1,
+            Streamed = false, CostNanos = cost,
+        };
+        await store.AppendUsageAsync([Spent(weekly.Id, now, 300), Spent(weekly.Id, now.AddDays(-7), 600), Spent(total, now, 4)], Ct);
+        await store.AdmitAsync(new AdmissionRequest
+        {
+            KeyId = weekly.Id, UserId = alice.Id, ChargeUserBalance = true, Now = now, ReservationExpires = now.AddMinutes(10), ReserveNanos = 42,
+        }, Ct);
+        await store.AdmitAsync(new AdmissionRequest
+        {
+            KeyId = weekly.Id, UserId = alice.Id, ChargeUserBalance = true, Now = now, ReservationExpires = now.AddSeconds(-1), ReserveNanos = 1000,
+        }, Ct);
+
+        var keys = await store.ListKeysAsync(includeRevoked: false, Ct);
+
+        Assert.Equal(["weekly", "total"], keys.Select(k => k.Name));
+        Assert.Equal((900, 300), (keys[0].SpentNanos, keys[0].PeriodSpentNanos));
+        Assert.Equal((4, 4), (keys[1].SpentNanos, keys[1].PeriodSpentNanos));
+        Assert.Equal(300, (await store.FindKeyAsync("weekly", Ct))!.PeriodSpentNanos);
+        Assert.Equal(42, (await store.FindUserAsync("alice", Ct))!.ReservedNanos); // the lapsed hold is not counted
     }
 
     [Fact]
@@ -340,12 +380,7 @@ public sealed class AccountStoreTests : IDisposable
 
     private static byte[] Hash(string key) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));
 
-    private async Task<IRelayStore> OpenAsync(string kind)
-    {
-        IRelayStore store = kind == "sqlite" ? new SqliteRelayStore(_dir.File("relay.db")) : new MemoryRelayStore();
-        await store.InitializeAsync(Ct);
-        return store;
-    }
+    private Task<IRelayStore> OpenAsync(string kind) => _stores.OpenAsync(kind);
 
     private async Task ExecuteAsync(string sql)
     {

@@ -1,14 +1,14 @@
 using Relay.Auth;
 using Relay.Storage;
 using Relay.Storage.Accounts;
-using Relay.Storage.Memory;
 using Relay.Storage.Sqlite;
 using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests;
 
 /// <summary>
-/// The limits state every instance shares (<see cref="IAdmissionStore"/>), on a real SQLite file and in memory: each
+/// The limits state every instance shares (<see cref="IAdmissionStore"/>), on a real SQLite file, in memory and on a
+/// real PostgreSQL database: each
 /// limit, its retry-after, reservations that lapse, settlement that charges once, and admission that stays atomic
 /// under concurrent calls from many connections.
 /// </summary>
@@ -17,8 +17,14 @@ public sealed class AdmissionStoreTests : IDisposable
     private static readonly DateTimeOffset T0 = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
 
     private readonly TempDirectory _directory = new();
+    private readonly TestStores _stores;
 
-    public static TheoryData<string> Stores => new() { "sqlite", "memory" };
+    public AdmissionStoreTests(SharedPostgres postgres)
+    {
+        _stores = new TestStores(_directory, postgres);
+    }
+
+    public static TheoryData<string> Stores => TestStores.Kinds;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -325,12 +331,7 @@ public sealed class AdmissionStoreTests : IDisposable
         Assert.Equal(993, decisions.Where(d => d.Admitted).Min(d => d.RequestsRemaining));
     }
 
-    private async Task<IRelayStore> OpenAsync(string kind)
-    {
-        IRelayStore store = kind == "sqlite" ? new SqliteRelayStore(_directory.File("relay.db")) : new MemoryRelayStore();
-        await store.InitializeAsync(Ct);
-        return store;
-    }
+    private Task<IRelayStore> OpenAsync(string kind) => _stores.OpenAsync(kind);
 
     /// <summary>A key; the admission requests carry its limits, but a release reads the stored token limit.</summary>
     private static async Task<long> CreateKeyAsync(IRelayStore store, KeyLimits? limits = null, string? userName = null)

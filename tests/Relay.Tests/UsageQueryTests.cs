@@ -1,17 +1,22 @@
 using Relay.Storage;
-using Relay.Storage.Memory;
-using Relay.Storage.Sqlite;
 using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests;
 
-/// <summary>The usage log's filtered pages and grouped totals, the same from a real SQLite file and from memory.</summary>
+/// <summary>The usage log's filtered pages and grouped totals, the same from a real SQLite file, from memory and from a
+/// real PostgreSQL database.</summary>
 public sealed class UsageQueryTests : IDisposable
 {
     private static readonly DateTimeOffset Day1 = new(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
     private readonly TempDirectory _dir = new();
+    private readonly TestStores _stores;
 
-    public static TheoryData<string> Stores => ["sqlite", "memory"];
+    public UsageQueryTests(SharedPostgres postgres)
+    {
+        _stores = new TestStores(_dir, postgres);
+    }
+
+    public static TheoryData<string> Stores => TestStores.Kinds;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -181,12 +186,7 @@ public sealed class UsageQueryTests : IDisposable
     [InlineData("")]
     public void StatusFilter_RefusesOtherText(string text) => Assert.False(UsageStatusFilter.TryParse(text, out _));
 
-    private async Task<IRelayStore> OpenAsync(string kind)
-    {
-        IRelayStore store = kind == "sqlite" ? new SqliteRelayStore(_dir.File("relay.db")) : new MemoryRelayStore();
-        await store.InitializeAsync(Ct);
-        return store;
-    }
+    private Task<IRelayStore> OpenAsync(string kind) => _stores.OpenAsync(kind);
 
     private static UsageRecord Record(DateTimeOffset at, string? key = null, string? user = null, string model = "claude-sonnet-4-6",
         int status = 200, string? error = null, long input = 1, long output = 1, long? cost = 0, string endpoint = "messages",

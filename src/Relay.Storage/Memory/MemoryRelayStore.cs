@@ -19,6 +19,9 @@ public sealed partial class MemoryRelayStore : IRelayStore
 
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>Nothing to migrate: always current.</summary>
+    public Task<SchemaVersion> GetSchemaVersionAsync(CancellationToken cancellationToken) => Task.FromResult(new SchemaVersion(0, 0));
+
     public Task AppendUsageAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
     {
         lock (_lock)

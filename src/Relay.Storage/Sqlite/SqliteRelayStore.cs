@@ -43,6 +43,17 @@ public sealed partial class SqliteRelayStore : IRelayStore
         await SqliteSchema.MigrateAsync(connection, cancellationToken);
     }
 
+    public async Task<SchemaVersion> GetSchemaVersionAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(_path))
+        {
+            return new SchemaVersion(0, SqliteSchema.Latest); // opening it would create it
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        return new SchemaVersion(await SqliteSchema.ReadVersionAsync(connection, cancellationToken), SqliteSchema.Latest);
+    }
+
     public async Task<bool> RevokeKeyAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

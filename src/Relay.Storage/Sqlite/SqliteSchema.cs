@@ -124,6 +124,16 @@ internal static class SqliteSchema
         """,
     ];
 
+    /// <summary>The version a fully migrated file has.</summary>
+    public static int Latest => Migrations.Length;
+
+    public static async Task<int> ReadVersionAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var read = connection.CreateCommand();
+        read.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         // BEGIN IMMEDIATE takes the write lock first, so two processes starting together cannot both migrate.

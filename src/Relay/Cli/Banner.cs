@@ -5,13 +5,14 @@ namespace Relay.Cli;
 /// <summary>What <c>relay serve</c> prints once listening: where, with which key, and how to connect clients.</summary>
 internal static class Banner
 {
-    public static async Task WriteAsync(TextWriter output, RelayConfig config, bool createdConfig, IReadOnlyList<string> addresses, string? newKey,
+    /// <param name="database">The store's description: a file path or a PostgreSQL server, never a password.</param>
+    public static async Task WriteAsync(TextWriter output, RelayConfig config, string database, bool createdConfig, IReadOnlyList<string> addresses, string? newKey,
         IReadOnlyList<string> warnings)
     {
         var baseUrl = ClientBaseUrl(addresses.Count > 0 ? addresses[0] : config.Listen[0]) + config.BasePath;
         await output.WriteLineAsync($"Relay {typeof(Banner).Assembly.GetName().Version?.ToString(3)} is listening on {string.Join(", ", addresses)}{config.BasePath}");
         await output.WriteLineAsync($"  config:   {config.SourcePath}{(createdConfig ? "  (created with the built-in demo provider)" : "")}");
-        await output.WriteLineAsync($"  database: {config.DatabasePath}");
+        await output.WriteLineAsync($"  database: {database}");
         await output.WriteLineAsync($"  models:   {string.Join(", ", config.Models.Keys)}");
         await WriteWarningsAsync(output, warnings);
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Relay.Configuration;
 using Relay.Storage;
-using Relay.Storage.Sqlite;
+using Relay.Hosting;
 
 namespace Relay.Cli;
 
@@ -18,12 +18,9 @@ internal static class CliOptions
     public static RelayConfig LoadForManagement(string path) =>
         File.Exists(path) ? ConfigLoader.Load(path) : new RelayConfig { SourcePath = Path.GetFullPath(path) };
 
-    public static async Task<IRelayStore> OpenStoreAsync(RelayConfig config, CancellationToken cancellationToken)
-    {
-        var store = new SqliteRelayStore(config.DatabasePath);
-        await store.InitializeAsync(cancellationToken);
-        return store;
-    }
+    /// <summary>The store the config names (SQLite or PostgreSQL), migrated.</summary>
+    public static Task<IRelayStore> OpenStoreAsync(RelayConfig config, CancellationToken cancellationToken) =>
+        StoreFactory.OpenAsync(config, cancellationToken);
 
     /// <summary>Runs a command body, turning config problems into a message and exit code 2.</summary>
     public static async Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body)
@@ -37,6 +34,12 @@ internal static class CliOptions
         {
             await error.WriteLineAsync($"relay: invalid configuration: {ex.Message}");
             return 2;
+        }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            // Npgsql's message names the server and the reason (never the password); a stack trace would say no more.
+            await error.WriteLineAsync($"relay: the PostgreSQL store failed: {ex.Message}{(ex.InnerException is { } inner ? $" ({inner.Message})" : "")}");
+            return 1;
         }
         catch (IOException ex) when (ex.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
         {

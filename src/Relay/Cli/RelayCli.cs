@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Relay.Cli;
 
-/// <summary>The <c>relay</c> command line: serve, keys, users, usage, prices, setup, doctor, bridge, cert.</summary>
+/// <summary>The <c>relay</c> command line: serve, keys, users, usage, prices, routes, migrate, setup, doctor, bridge, cert.</summary>
 internal static class RelayCli
 {
     public static RootCommand CreateRootCommand()
@@ -14,6 +14,7 @@ internal static class RelayCli
         root.Subcommands.Add(UsageCommand.Create());
         root.Subcommands.Add(PricesCommand.Create());
         root.Subcommands.Add(RoutesCommand.Create());
+        root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(SetupCommands.Create());
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(BridgeCommand.Create());

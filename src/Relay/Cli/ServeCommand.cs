@@ -51,7 +51,7 @@ internal static class ServeCommand
         await app.StartAsync(cancellationToken);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
         var warnings = StartupWarnings.For(config, addresses, await store.CountActiveKeysAsync(cancellationToken), TimeProvider.System);
-        await Banner.WriteAsync(output, config, created, addresses, newKey, warnings);
+        await Banner.WriteAsync(output, config, store.Description, created, addresses, newKey, warnings);
         await app.WaitForShutdownAsync(CancellationToken.None);
         return 0;
     }

@@ -66,7 +66,19 @@ internal static class ConfigValidator
 
         if (string.IsNullOrWhiteSpace(config.Database))
         {
-            Fail("database", "must name a SQLite file, such as \"relay.db\".");
+            Fail("database", "must name a SQLite file, such as \"relay.db\", or a PostgreSQL server, such as \"postgresql://USER:PASSWORD@HOST:5432/relay\".");
+        }
+        else if (config.DatabaseIsPostgres)
+        {
+            try
+            {
+                Storage.Postgres.PostgresConnection.Parse(config.Database);
+            }
+            catch (FormatException ex)
+            {
+                // The message names the part at fault, never the password.
+                Fail("database", ex.Message);
+            }
         }
 
         foreach (var (name, provider) in config.Providers)

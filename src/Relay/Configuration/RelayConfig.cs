@@ -15,7 +15,8 @@ internal sealed class RelayConfig
     /// <summary>A path prefix such as <c>/claude</c>; the API is then served under <c>/claude/v1/…</c>.</summary>
     public string BasePath { get; set; } = "";
 
-    /// <summary>The SQLite file, relative to the config file.</summary>
+    /// <summary>Where the state lives: a SQLite file (relative to the config file), or a PostgreSQL server that several
+    /// instances share, as a <c>postgresql://USER:PASSWORD@HOST:PORT/DB</c> URL or an Npgsql <c>Host=…</c> string.</summary>
     public string Database { get; set; } = RelayDefaults.DatabaseFile;
 
     /// <summary>The largest request body accepted, in MiB (Anthropic's own limit is 32 MB).</summary>
@@ -61,7 +62,11 @@ internal sealed class RelayConfig
     [JsonIgnore]
     public string? BridgeProvider { get; set; }
 
-    /// <summary>The database path made absolute against the config file's folder.</summary>
+    /// <summary>Whether <see cref="Database"/> names a PostgreSQL server rather than a SQLite file.</summary>
+    [JsonIgnore]
+    public bool DatabaseIsPostgres => Storage.Postgres.PostgresConnection.IsPostgres(Database);
+
+    /// <summary>The SQLite database path made absolute against the config file's folder.</summary>
     [JsonIgnore]
     public string DatabasePath => ResolvePath(Database);
 

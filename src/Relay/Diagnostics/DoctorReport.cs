@@ -57,4 +57,5 @@ internal sealed record DoctorReport(
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(DoctorReport))]
+[JsonSerializable(typeof(StoreDoctorReport))]
 internal sealed partial class DoctorJsonContext : JsonSerializerContext;

@@ -77,8 +77,7 @@ public sealed class RelayTestServer : IAsyncDisposable
         config.SourcePath ??= Path.Combine(directory, "relay.json");
         ConfigValidator.Validate(config, "test config");
 
-        var store = new SqliteRelayStore(config.DatabasePath);
-        await store.InitializeAsync(CancellationToken.None);
+        var store = await StoreFactory.OpenAsync(config, CancellationToken.None);
         var key = ApiKeys.Generate();
         await store.CreateKeyAsync(keyName, ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key), CancellationToken.None);
 

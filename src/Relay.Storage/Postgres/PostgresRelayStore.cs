@@ -1,0 +1,135 @@
+using Npgsql;
+
+namespace Relay.Storage.Postgres;
+
+/// <summary>
+/// The shared store: one PostgreSQL database that several Relay instances (and the <c>relay</c> CLI) use at once.
+/// Every admission and every settlement is one transaction that locks the rows it changes, so instances agree.
+/// </summary>
+public sealed partial class PostgresRelayStore : IRelayStore
+{
+    /// <summary>Deadlocks and serialization failures roll the whole transaction back; it is then safe to run again.</summary>
+    private const int TransactionAttempts = 5;
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    public PostgresRelayStore(PostgresConnection connection)
+    {
+        Description = connection.Description;
+        _dataSource = NpgsqlDataSource.Create(connection.ConnectionString);
+    }
+
+    /// <summary>Opens the database a URL or an Npgsql connection string names.</summary>
+    /// <exception cref="FormatException">The text cannot be read.</exception>
+    public PostgresRelayStore(string database)
+        : this(PostgresConnection.Parse(database))
+    {
+    }
+
+    public string Description { get; }
+
+    public event Action? KeysChanged;
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => PostgresSchema.MigrateAsync(_dataSource, cancellationToken);
+
+    public async Task<SchemaVersion> GetSchemaVersionAsync(CancellationToken cancellationToken) =>
+        new(await PostgresSchema.ReadVersionAsync(_dataSource, cancellationToken), PostgresSchema.Latest);
+
+    public async Task<bool> RevokeKeyAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("UPDATE api_keys SET revoked_at = @now WHERE name = @name AND revoked_at IS NULL;");
+        command.Parameters.AddWithValue("now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("name", name);
+        var revoked = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        KeysChanged?.Invoke();
+        return revoked;
+    }
+
+    public async Task<int> CountActiveKeysAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL;");
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<UsageReport> GetUsageReportAsync(DateTimeOffset? since, CancellationToken cancellationToken)
+    {
+        var sinceMs = since?.ToUnixTimeMilliseconds() ?? long.MinValue;
+        var byKey = await SumAsync("COALESCE(key_name, '(no key)')", sinceMs, cancellationToken);
+        var byModel = await SumAsync("COALESCE(requested_model, '(none)')", sinceMs, cancellationToken);
+        var total = (await SumAsync("'total'::text", sinceMs, cancellationToken)).SingleOrDefault()
+            ?? new UsageTotals("total", 0, 0, 0, 0, 0, 0);
+        return new UsageReport(byKey, byModel, total);
+    }
+
+    public async Task<IReadOnlyList<UsageRecord>> GetRecentUsageAsync(int limit, CancellationToken cancellationToken) =>
+        [.. (await GetUsagePageAsync(UsageFilter.All, null, limit, cancellationToken)).Items.Select(e => e.Record)];
+
+    public async Task<IReadOnlyList<SessionUsage>> GetUsageBySessionAsync(DateTimeOffset? since, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            SELECT COALESCE(session_id, @none) AS grp, MIN(ts), MAX(ts), COUNT(DISTINCT agent_id), COUNT(*),
+                   SUM(CASE WHEN status >= 400 OR error_type IS NOT NULL THEN 1 ELSE 0 END)::bigint,
+                   SUM(input_tokens)::bigint, SUM(output_tokens)::bigint, SUM(cache_creation_tokens)::bigint, SUM(cache_read_tokens)::bigint
+            FROM usage WHERE ts >= @since GROUP BY grp ORDER BY MAX(ts) DESC, grp LIMIT @limit;
+            """);
+        command.Parameters.AddWithValue("none", SessionUsage.NoSession);
+        command.Parameters.AddWithValue("since", since?.ToUnixTimeMilliseconds() ?? long.MinValue);
+        command.Parameters.AddWithValue("limit", limit);
+        var rows = new List<SessionUsage>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new SessionUsage(
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+                reader.GetInt64(3),
+                new UsageTotals(reader.GetString(0), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7),
+                    reader.GetInt64(8), reader.GetInt64(9))));
+        }
+
+        return rows;
+    }
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private async Task<List<UsageTotals>> SumAsync(string groupExpression, long sinceMs, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"""
+            SELECT {groupExpression} AS grp, COUNT(*), SUM(CASE WHEN status >= 400 OR error_type IS NOT NULL THEN 1 ELSE 0 END)::bigint,
+                   SUM(input_tokens)::bigint, SUM(output_tokens)::bigint, SUM(cache_creation_tokens)::bigint, SUM(cache_read_tokens)::bigint
+            FROM usage WHERE ts >= @since GROUP BY grp ORDER BY SUM(input_tokens + output_tokens) DESC, grp;
+            """);
+        command.Parameters.AddWithValue("since", sinceMs);
+        var rows = new List<UsageTotals>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new UsageTotals(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3),
+                reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Runs <paramref name="work"/> in a transaction of its own, again from the start when PostgreSQL rolled
+    /// it back for a deadlock or a serialization failure (nothing of it was kept).</summary>
+    private async Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var result = await work(connection, transaction);
+                await transaction.CommitAsync(cancellationToken);
+                return result;
+            }
+            catch (PostgresException ex) when (attempt < TransactionAttempts && ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                // A short, growing, jittered pause, so the transactions that collided do not collide again.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20) * attempt), cancellationToken);
+            }
+        }
+    }
+}

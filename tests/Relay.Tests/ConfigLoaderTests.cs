@@ -168,6 +168,18 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{ "usageSpool": { "path": " " } }""", "key usageSpool.path:")]
+    [InlineData("""{ "usageSpool": { "maxMegabytes": -1 } }""", "key usageSpool.maxMegabytes:")]
+    [InlineData("""{ "usageSpool": { "maxMegabytes": 2000000 } }""", "key usageSpool.maxMegabytes:")]
+    [InlineData("""{ "usageSpool": { "folder": "x" } }""", "key usageSpool.folder:")]
+    public void BadUsageSpool_FailsNamingTheKey(string json, string expected)
+    {
+        var ex = LoadFails(json);
+
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void RouteToUndefinedProvider_Fails()
     {

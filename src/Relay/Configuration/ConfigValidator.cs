@@ -106,6 +106,16 @@ internal static class ConfigValidator
             Fail("unauthenticatedLimit.burst", "must be at least 1.");
         }
 
+        if (string.IsNullOrWhiteSpace(config.UsageSpool.Path))
+        {
+            Fail("usageSpool.path", "must name a folder, such as \"relay-spool\".");
+        }
+
+        if (config.UsageSpool.MaxMegabytes is < 0 or > 1_048_576)
+        {
+            Fail("usageSpool.maxMegabytes", "must be between 0 (no spool: requests wait while the database is down) and 1048576.");
+        }
+
         foreach (var proxy in config.TrustedProxies)
         {
             if (!Hosting.TrustedProxies.TryParse(proxy, out _))

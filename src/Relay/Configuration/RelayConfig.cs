@@ -53,6 +53,9 @@ internal sealed class RelayConfig
     /// lists and the per-address limit see the client instead of the proxy. Empty: the TCP peer is the client.</summary>
     public List<string> TrustedProxies { get; set; } = [];
 
+    /// <summary>Where usage records wait on disk while the database does not answer, and how much room they may take.</summary>
+    public UsageSpoolConfig UsageSpool { get; set; } = new();
+
     /// <summary>The file this came from (null when built in code); relative paths resolve against its folder.</summary>
     [JsonIgnore]
     public string? SourcePath { get; set; }
@@ -226,6 +229,16 @@ internal sealed class UnauthenticatedLimitConfig
     public int Burst { get; set; } = 30;
 }
 
+/// <summary>The <c>usageSpool</c> block: usage records the store could not take are appended here and replayed later.</summary>
+internal sealed class UsageSpoolConfig
+{
+    /// <summary>A folder, relative to the config file; shared safely by instances on one machine.</summary>
+    public string Path { get; set; } = RelayDefaults.UsageSpoolFolder;
+
+    /// <summary>The most the folder may hold; when it is full, requests wait for the store instead. 0 turns the spool off.</summary>
+    public int MaxMegabytes { get; set; } = 1024;
+}
+
 internal sealed class HealthCheckConfig
 {
     public int IntervalSeconds { get; set; } = 30;
@@ -240,6 +253,7 @@ internal static class RelayDefaults
     public const string ListenUrl = "http://127.0.0.1:8787";
     public const string ConfigFile = "relay.json";
     public const string DatabaseFile = "relay.db";
+    public const string UsageSpoolFolder = "relay-spool";
     public const int TimeoutSeconds = 600;
     public const int ConnectTimeoutSeconds = 10;
     public const int IdleTimeoutSeconds = 300;

@@ -54,4 +54,31 @@ internal static partial class Log
 
     [LoggerMessage(91, LogLevel.Warning, "{RequestId} freeing the request's concurrency slot failed; it is freed when the usage record is written or the reservation expires")]
     public static partial void AdmissionReleaseFailed(ILogger logger, string requestId, Exception exception);
+
+    [LoggerMessage(140, LogLevel.Warning, "The store did not take {Count} usage records; they and the records after them go to the spool at {Path} until it answers again")]
+    public static partial void UsageSpoolStarted(ILogger logger, int count, string path, Exception exception);
+
+    [LoggerMessage(141, LogLevel.Warning, "{Megabytes:F1} MB of usage records wait in the spool at {Path} ({Files} file(s)); they are written to the store as soon as it answers")]
+    public static partial void UsageSpoolSize(ILogger logger, double megabytes, string path, int files);
+
+    [LoggerMessage(142, LogLevel.Error, "The usage spool at {Path} is full ({Megabytes:F1} MB, usageSpool.maxMegabytes {MaxMegabytes}); requests now wait until the store or the spool takes their records")]
+    public static partial void UsageSpoolFull(ILogger logger, string path, double megabytes, int maxMegabytes);
+
+    [LoggerMessage(143, LogLevel.Error, "Writing {Count} usage records to the spool at {Path} failed; requests now wait until the store or the spool takes them")]
+    public static partial void UsageSpoolAppendFailed(ILogger logger, int count, string path, Exception exception);
+
+    [LoggerMessage(144, LogLevel.Information, "Wrote {Count} spooled usage records from {Files} spool file(s) to the store")]
+    public static partial void UsageReplayFinished(ILogger logger, long count, int files);
+
+    [LoggerMessage(145, LogLevel.Warning, "{Files} spool file(s) ({Megabytes:F1} MB) of usage records from an earlier run wait at {Path}; they are written to the store as soon as it answers")]
+    public static partial void UsageSpoolWaiting(ILogger logger, int files, double megabytes, string path);
+
+    [LoggerMessage(146, LogLevel.Warning, "Writing spooled usage records from {File} to the store failed (attempt {Attempt}); retrying")]
+    public static partial void UsageReplayRetry(ILogger logger, string file, int attempt, Exception exception);
+
+    [LoggerMessage(147, LogLevel.Error, "Spool file {File} has an unreadable line at byte {Offset}; it was kept as {Kept}, and the records from that line on were not written")]
+    public static partial void UsageSpoolFileCorrupt(ILogger logger, string file, long offset, string kept);
+
+    [LoggerMessage(148, LogLevel.Warning, "Stopping with {Megabytes:F1} MB of usage records in the spool at {Path}; the next start writes them to the store")]
+    public static partial void UsageSpoolLeftForNextStart(ILogger logger, double megabytes, string path);
 }

@@ -86,7 +86,11 @@ internal static class RelayApp
         services.AddSingleton<IAdmissionStore>(store);
         services.AddSingleton<KeyAdmission>();
         services.AddSingleton<UnauthenticatedRequests>();
+        services.AddSingleton<UsageSpool>();
+        services.AddSingleton<UsageDelivery>();
         services.AddSingleton<UsageQueue>();
+        // Hosted services stop in reverse order: the writer delivers its last records before the replay stops.
+        services.AddHostedService<UsageReplay>();
         services.AddHostedService<UsageWriter>();
         services.AddSingleton<MessagesHandler>();
         services.AddSingleton<ModelsHandler>();

@@ -5,8 +5,8 @@ namespace Relay.Usage;
 
 /// <summary>Carries usage records off the request path to <see cref="UsageWriter"/>.</summary>
 /// <remarks>Bounded, and waits rather than drops when full: a record is never lost to back-pressure. After shutdown
-/// has closed the queue, late records are written straight to the store.</remarks>
-internal sealed class UsageQueue(IUsageStore store, ILogger<UsageQueue> logger)
+/// has closed the queue, late records are written straight to the store (or, if it fails, to the spool).</remarks>
+internal sealed class UsageQueue(IUsageStore store, UsageSpool spool, ILogger<UsageQueue> logger)
 {
     public const int Capacity = 10_000;
 
@@ -39,7 +39,10 @@ internal sealed class UsageQueue(IUsageStore store, ILogger<UsageQueue> logger)
             }
             catch (Exception ex)
             {
-                Log.UsageWriteFailed(logger, 1, ex);
+                if (!spool.TryAppend([record], out _))
+                {
+                    Log.UsageWriteFailed(logger, 1, ex);
+                }
             }
         }
     }

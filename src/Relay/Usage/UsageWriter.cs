@@ -2,25 +2,22 @@ using Relay.Storage;
 
 namespace Relay.Usage;
 
-/// <summary>Writes queued usage records to the store in batches; on shutdown it writes every record left.</summary>
-/// <remarks>A record carries its request's settlement (cost charged, reservation freed), so while Relay runs a failed
-/// write is retried until it succeeds; only a shutdown that outlasts <see cref="FlushTimeout"/> gives records up.</remarks>
-internal sealed class UsageWriter(UsageQueue queue, IUsageStore store, ILogger<UsageWriter> logger) : IHostedService, IDisposable
+/// <summary>Takes queued usage records off in batches and delivers them (<see cref="UsageDelivery"/>: to the store,
+/// or to the disk spool while the store does not answer); on shutdown it delivers every record left.</summary>
+/// <remarks>A record carries its request's settlement (cost charged, reservation freed), so it is never dropped while
+/// Relay runs. With the spool, a stop during an outage puts what is left on disk within moments; only when the store
+/// and the spool both refuse does a shutdown that outlasts <see cref="FlushTimeout"/> give records up.</remarks>
+internal sealed class UsageWriter(UsageQueue queue, UsageDelivery delivery, ILogger<UsageWriter> logger) : IHostedService, IDisposable
 {
     private const int MaxBatch = 512;
     private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(20);
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
-
-    /// <summary>A store that stays down fails every few seconds; one warning per this long is enough to see it.</summary>
-    private static readonly TimeSpan RetryLogInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>Cancelled when shutdown's flush has run out of time: stop retrying.</summary>
     private readonly CancellationTokenSource _giveUp = new();
     private Task? _loop;
 
-    /// <summary>Records taken off the queue and not yet written.</summary>
+    /// <summary>Records taken off the queue and not yet delivered.</summary>
     private int _inHand;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -49,7 +46,7 @@ internal sealed class UsageWriter(UsageQueue queue, IUsageStore store, ILogger<U
         }
         catch (TimeoutException)
         {
-            Log.UsageWriteFailed(logger, Volatile.Read(ref _inHand) + queue.Reader.Count,
+            Log.UsageWriteFailed(logger, Volatile.Read(ref _inHand) + delivery.InSlowWrite + queue.Reader.Count,
                 new TimeoutException($"The store did not take the last usage records within {FlushTimeout.TotalSeconds} s."));
         }
     }
@@ -74,56 +71,20 @@ internal sealed class UsageWriter(UsageQueue queue, IUsageStore store, ILogger<U
             }
 
             Volatile.Write(ref _inHand, batch.Count);
-            if (await WriteWithRetryAsync(batch) is { } lastFailure)
+            if (await delivery.DeliverAsync([.. batch], _giveUp.Token) is { } lastFailure)
             {
-                Log.UsageWriteFailed(logger, batch.Count + reader.Count, lastFailure);
+                Log.UsageWriteFailed(logger, batch.Count + delivery.InSlowWrite + reader.Count, lastFailure);
                 return;
             }
 
             Volatile.Write(ref _inHand, 0);
             batch.Clear();
         }
-    }
 
-    /// <summary>Writes the batch, retrying a locked or unavailable database with backoff. Null once written; the last
-    /// failure when shutdown's flush ran out of time first.</summary>
-    private async Task<Exception?> WriteWithRetryAsync(List<UsageRecord> batch)
-    {
-        var delay = FirstRetryDelay;
-        long lastLogged = 0;
-        Exception lastFailure;
-        for (var attempt = 1; ; attempt++)
+        // A store call that outlived its limit may still hold records: they are in the store or on disk before exit.
+        if (await delivery.FinishSlowWriteAsync(_giveUp.Token) is { } failure)
         {
-            try
-            {
-                await store.AppendUsageAsync(batch, CancellationToken.None);
-                if (attempt > 1)
-                {
-                    Log.UsageWriteRecovered(logger, batch.Count, attempt);
-                }
-
-                return null;
-            }
-            catch (Exception ex)
-            {
-                lastFailure = ex;
-                if (attempt == 1 || Environment.TickCount64 - lastLogged >= (long)RetryLogInterval.TotalMilliseconds)
-                {
-                    lastLogged = Environment.TickCount64;
-                    Log.UsageWriteRetry(logger, batch.Count, attempt, ex);
-                }
-            }
-
-            try
-            {
-                await Task.Delay(delay, _giveUp.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return lastFailure;
-            }
-
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            Log.UsageWriteFailed(logger, delivery.InSlowWrite, failure);
         }
     }
 }

@@ -18,6 +18,13 @@ internal sealed class RelayConfig
     /// <summary>The SQLite file, relative to the config file.</summary>
     public string Database { get; set; } = RelayDefaults.DatabaseFile;
 
+    /// <summary>Optional Redis for the rate limits, concurrency slots and change feed every instance shares:
+    /// <c>redis://[:PASSWORD@]HOST:PORT[/DB]</c>, <c>rediss://</c> for TLS, or StackExchange.Redis's own form.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Put before every Redis key and channel name (default <c>relay:</c>), so stations can share one Redis.</summary>
+    public string? RedisPrefix { get; set; }
+
     /// <summary>The largest request body accepted, in MiB (Anthropic's own limit is 32 MB).</summary>
     [JsonPropertyName("maxRequestBodyMB")]
     public int MaxRequestBodyMB { get; set; } = 32;

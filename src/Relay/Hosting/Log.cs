@@ -54,4 +54,10 @@ internal static partial class Log
 
     [LoggerMessage(91, LogLevel.Warning, "{RequestId} freeing the request's concurrency slot failed; it is freed when the usage record is written or the reservation expires")]
     public static partial void AdmissionReleaseFailed(ILogger logger, string requestId, Exception exception);
+
+    [LoggerMessage(130, LogLevel.Warning, "The change feed on {Redis} is down ({Reason}); other instances' key changes apply here within 5 s and price and correction changes within 30 s until it is back")]
+    public static partial void ChangeFeedDown(ILogger logger, string redis, string reason);
+
+    [LoggerMessage(131, LogLevel.Information, "The change feed on {Redis} is back; re-reading keys, prices and corrections")]
+    public static partial void ChangeFeedRestored(ILogger logger, string redis);
 }

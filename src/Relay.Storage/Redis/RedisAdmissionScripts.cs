@@ -13,7 +13,7 @@ namespace Relay.Storage.Redis;
 /// <para>The arithmetic mirrors <c>AdmissionRules</c> operation for operation (same order, IEEE doubles in both), so the
 /// levels a script stores are those the rules would.</para>
 /// </remarks>
-internal static class RedisAdmissionScripts
+public static class RedisAdmissionScripts
 {
     /// <summary>Shared helpers: <c>refill(key, limit, now)</c> is <c>AdmissionRules.Refill</c>.</summary>
     private const string Helpers = """

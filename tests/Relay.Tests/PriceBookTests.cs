@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Relay.Accounting;
 using Relay.Configuration;
+using Relay.Hosting;
 using Relay.Storage.Accounts;
 using Relay.Storage.Memory;
 
@@ -28,7 +29,7 @@ public sealed class PriceBookTests
             await store.SetPriceAsync(model, new PriceRates { Input = input, Output = input * 5 }, Ct);
         }
 
-        var book = new PriceBook(config, store, TimeProvider.System, NullLogger<PriceBook>.Instance);
+        var book = new PriceBook(config, store, TimeProvider.System, NullLogger<PriceBook>.Instance, new StoreChanges());
         await book.RefreshAsync(Ct);
         return book;
     }
@@ -108,7 +109,7 @@ public sealed class PriceBookTests
     public async Task AdminChanges_ApplyAtOnce_AndARefreshSeesOtherInstances()
     {
         var store = new MemoryRelayStore();
-        var book = new PriceBook(new RelayConfig(), store, TimeProvider.System, NullLogger<PriceBook>.Instance);
+        var book = new PriceBook(new RelayConfig(), store, TimeProvider.System, NullLogger<PriceBook>.Instance, new StoreChanges());
 
         await book.SetPriceAsync("m", new PriceRates { Input = 1m, Output = 2m }, Ct);
         Assert.Equal(1m, book.Find("m", null, null)?.Input);

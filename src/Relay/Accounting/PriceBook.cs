@@ -16,9 +16,11 @@ namespace Relay.Accounting;
 /// A <c>[1m]</c> suffix is ignored, and a dated id falls back to its undated name (<c>claude-sonnet-4-5-20250929</c>
 /// is priced as <c>claude-sonnet-4-5</c>).</para>
 /// <para>Admin-set prices are read before Relay listens, re-read every <see cref="RefreshInterval"/> for changes made
-/// by other instances, and changes made through this instance apply at once.</para>
+/// by other instances (at once when the change feed announces one), and changes made through this instance apply at
+/// once.</para>
 /// </remarks>
-internal sealed class PriceBook(RelayConfig config, IPriceStore store, TimeProvider time, ILogger<PriceBook> logger) : StoreRefreshedService(time), IPriceBook
+internal sealed class PriceBook(RelayConfig config, IPriceStore store, TimeProvider time, ILogger<PriceBook> logger, StoreChanges changes)
+    : StoreRefreshedService(time, changes, StoreChange.Prices), IPriceBook
 {
     public const string AdminSource = "admin";
     public const string ConfigSource = "relay.json";
@@ -72,6 +74,7 @@ internal sealed class PriceBook(RelayConfig config, IPriceStore store, TimeProvi
     {
         await store.SetPriceAsync(model, rates, cancellationToken);
         UpdateAdmin(prices => prices[model] = rates);
+        Announce();
     }
 
     /// <summary>Removes an admin price (relay.json's or the default applies again); false when none was set.</summary>
@@ -79,6 +82,7 @@ internal sealed class PriceBook(RelayConfig config, IPriceStore store, TimeProvi
     {
         var deleted = await store.DeletePriceAsync(model, cancellationToken);
         UpdateAdmin(prices => prices.Remove(model));
+        Announce();
         return deleted;
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Relay.Hosting;
 using Relay.Storage;
 
 namespace Relay.Auth;
@@ -17,7 +18,8 @@ internal readonly record struct AuthResult(StoredApiKey? Key, bool Presented, bo
 /// <remarks>
 /// Valid keys are remembered for <see cref="CacheTime"/>, so the hot path does not query the database on every
 /// request. Revoking through this process's store takes effect at once; from another process (the <c>relay</c>
-/// CLI, another instance) within <see cref="CacheTime"/>. Unknown keys are never cached.
+/// CLI, another instance) at once when the change feed carries it (Redis configured), otherwise within
+/// <see cref="CacheTime"/>. Unknown keys are never cached.
 /// </remarks>
 internal sealed class ClientAuthenticator
 {
@@ -29,12 +31,18 @@ internal sealed class ClientAuthenticator
     private readonly AdminCredential _admin;
     private readonly ConcurrentDictionary<string, (StoredApiKey Key, DateTimeOffset Expires)> _cache = new(StringComparer.Ordinal);
 
-    public ClientAuthenticator(IApiKeyStore store, TimeProvider time, AdminCredential admin)
+    public ClientAuthenticator(IApiKeyStore store, TimeProvider time, AdminCredential admin, StoreChanges changes)
     {
         _store = store;
         _time = time;
         _admin = admin;
-        store.KeysChanged += _cache.Clear;
+        changes.Changed += (change, _) =>
+        {
+            if (change == StoreChange.Keys)
+            {
+                _cache.Clear();
+            }
+        };
     }
 
     public async ValueTask<AuthResult> AuthenticateAsync(IHeaderDictionary headers, CancellationToken cancellationToken)

@@ -122,7 +122,7 @@ internal static class KeysCommands
                 return 2;
             }
 
-            await using var store = await CliOptions.OpenStoreAsync(CliOptions.LoadForManagement(parse.GetValue(config)!), ct);
+            await using var store = await CliChangeFeed.OpenStoreAsync(CliOptions.LoadForManagement(parse.GetValue(config)!), ct);
             if (await store.FindKeyAsync(keyName, ct) is not { } current)
             {
                 await error.WriteLineAsync(NoSuchKey(keyName));
@@ -167,7 +167,7 @@ internal static class KeysCommands
             : new Command("enable", "Enable a disabled key again.") { name, config };
         command.SetAction((parse, ct) => CliOptions.GuardAsync(parse, async output =>
         {
-            await using var store = await CliOptions.OpenStoreAsync(CliOptions.LoadForManagement(parse.GetValue(config)!), ct);
+            await using var store = await CliChangeFeed.OpenStoreAsync(CliOptions.LoadForManagement(parse.GetValue(config)!), ct);
             var keyName = parse.GetValue(name)!;
             if (!await store.SetKeyDisabledAsync(keyName, disable, ct))
             {
@@ -190,7 +190,7 @@ internal static class KeysCommands
         var command = new Command("revoke", "Revoke a key for good; requests with it fail with 401 from then on.") { name, config };
         command.SetAction((parse, ct) => CliOptions.GuardAsync(parse, async output =>
         {
-            await using var store = await CliOptions.OpenStoreAsync(CliOptions.LoadForManagement(parse.GetValue(config)!), ct);
+            await using var store = await CliChangeFeed.OpenStoreAsync(CliOptions.LoadForManagement(parse.GetValue(config)!), ct);
             var keyName = parse.GetValue(name)!;
             if (!await store.RevokeKeyAsync(keyName, ct))
             {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Relay.Accounting;
+using Relay.Hosting;
 using Relay.Routing;
 using Spectre.Console;
 
@@ -19,7 +20,7 @@ internal static class PricesCommand
         {
             var relayConfig = CliOptions.LoadForManagement(parse.GetValue(config)!);
             await using var store = await CliOptions.OpenStoreAsync(relayConfig, ct);
-            var book = new PriceBook(relayConfig, store, TimeProvider.System, NullLogger<PriceBook>.Instance);
+            var book = new PriceBook(relayConfig, store, TimeProvider.System, NullLogger<PriceBook>.Instance, new StoreChanges());
             await book.RefreshAsync(ct);
             var console = TableOutput.For(output);
 

@@ -86,7 +86,7 @@ internal static class UsersCommands
                 return 2;
             }
 
-            await using var store = await CliOptions.OpenStoreAsync(CliOptions.LoadForManagement(parse.GetValue(config)!), ct);
+            await using var store = await CliChangeFeed.OpenStoreAsync(CliOptions.LoadForManagement(parse.GetValue(config)!), ct);
             var userName = parse.GetValue(name)!;
             if (await store.TopUpAsync(userName, nanos, ct) is not { } user)
             {

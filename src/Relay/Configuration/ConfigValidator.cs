@@ -81,6 +81,8 @@ internal static class ConfigValidator
             }
         }
 
+        ValidateRedis(config, Fail);
+
         foreach (var (name, provider) in config.Providers)
         {
             ValidateProvider(name, provider, Fail);
@@ -221,6 +223,29 @@ internal static class ConfigValidator
             {
                 Fail($"{key}.family", $"'{model.Family}' is not one of {string.Join(", ", Families)}.");
             }
+        }
+    }
+
+    private static void ValidateRedis(RelayConfig config, Action<string, string> fail)
+    {
+        if (config.RedisPrefix is { } prefix && (prefix.Length is 0 or > 64 || prefix.Any(char.IsWhiteSpace)))
+        {
+            fail("redisPrefix", "must be 1 to 64 characters without spaces, such as \"relay:\".");
+        }
+
+        if (config.Redis is null)
+        {
+            return;
+        }
+
+        try
+        {
+            Storage.Redis.RedisConnection.Parse(config.Redis);
+        }
+        catch (FormatException ex)
+        {
+            // The message never repeats the value, which may hold a password.
+            fail("redis", ex.Message);
         }
     }
 

@@ -19,6 +19,13 @@ internal sealed class RelayConfig
     /// instances share, as a <c>postgresql://USER:PASSWORD@HOST:PORT/DB</c> URL or an Npgsql <c>Host=…</c> string.</summary>
     public string Database { get; set; } = RelayDefaults.DatabaseFile;
 
+    /// <summary>Optional Redis for the rate limits, concurrency slots and change feed every instance shares:
+    /// <c>redis://[:PASSWORD@]HOST:PORT[/DB]</c>, <c>rediss://</c> for TLS, or StackExchange.Redis's own form.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Put before every Redis key and channel name (default <c>relay:</c>), so stations can share one Redis.</summary>
+    public string? RedisPrefix { get; set; }
+
     /// <summary>The largest request body accepted, in MiB (Anthropic's own limit is 32 MB).</summary>
     [JsonPropertyName("maxRequestBodyMB")]
     public int MaxRequestBodyMB { get; set; } = 32;

@@ -81,4 +81,10 @@ internal static partial class Log
 
     [LoggerMessage(148, LogLevel.Warning, "Stopping with {Megabytes:F1} MB of usage records in the spool at {Path}; the next start writes them to the store")]
     public static partial void UsageSpoolLeftForNextStart(ILogger logger, double megabytes, string path);
+
+    [LoggerMessage(130, LogLevel.Warning, "The change feed on {Redis} is down ({Reason}); other instances' key changes apply here within 5 s and price and correction changes within 30 s until it is back")]
+    public static partial void ChangeFeedDown(ILogger logger, string redis, string reason);
+
+    [LoggerMessage(131, LogLevel.Information, "The change feed on {Redis} is back; re-reading keys, prices and corrections")]
+    public static partial void ChangeFeedRestored(ILogger logger, string redis);
 }

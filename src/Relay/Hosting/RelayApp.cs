@@ -61,6 +61,7 @@ internal static class RelayApp
         services.AddSingleton<IApiKeyStore>(store);
         services.AddSingleton<IUsageStore>(store);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(StoreChangesOf(store));
         services.AddSingleton<ShutdownDrain>();
         services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownDrain.HostShutdownTimeout(config));
         services.AddSingleton(new ModelCatalog(config.Models));
@@ -84,6 +85,7 @@ internal static class RelayApp
         services.AddSingleton<ClientAuthenticator>();
         services.AddSingleton<KeyAccess>();
         services.AddSingleton<IAdmissionStore>(store);
+        services.AddRedis(config, store);
         services.AddSingleton<KeyAdmission>();
         services.AddSingleton<UnauthenticatedRequests>();
         services.AddSingleton<UsageSpool>();
@@ -103,6 +105,14 @@ internal static class RelayApp
         app.UseStatusCodePages(AnswerBareStatusAsync);
         app.MapRelayApi(config.BasePath);
         return app;
+    }
+
+    /// <summary>The change hub, hearing this instance's own key and user changes from its store.</summary>
+    private static StoreChanges StoreChangesOf(IRelayStore store)
+    {
+        var changes = new StoreChanges();
+        store.KeysChanged += () => changes.MadeHere(StoreChange.Keys);
+        return changes;
     }
 
     /// <summary>Gives routing's bodiless 404 and 405 answers an Anthropic error body.</summary>

@@ -9,9 +9,11 @@ namespace Relay.Routing;
 /// <summary>
 /// What Relay has learned to change in requests for each provider and upstream model, from the providers' own refusals
 /// (an output limit, a parameter or schema keyword they do not accept). Kept in the store, so a restart and every other
-/// instance on the same database start with them; re-read from the store every <see cref="RefreshInterval"/>.
+/// instance on the same database start with them; re-read from the store every <see cref="RefreshInterval"/>, and at
+/// once when the change feed announces another instance's change.
 /// </summary>
-internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimeProvider time, ILogger<LearnedCorrections> logger) : StoreRefreshedService(time)
+internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimeProvider time, ILogger<LearnedCorrections> logger, StoreChanges changes)
+    : StoreRefreshedService(time, changes, StoreChange.Corrections)
 {
     private const int MaxEvidenceChars = 300;
 
@@ -87,6 +89,7 @@ internal sealed class LearnedCorrections(IProviderCorrectionStore store, TimePro
         try
         {
             await write;
+            Announce();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

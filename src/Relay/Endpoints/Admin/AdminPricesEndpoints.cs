@@ -8,7 +8,7 @@ namespace Relay.Endpoints.Admin;
 
 /// <summary><c>/admin/api/prices</c>: the price table in effect, and the prices an operator sets at run time (they win
 /// over relay.json and the shipped defaults, apply in this process at once and in other instances within
-/// <see cref="Hosting.StoreRefreshedService.RefreshInterval"/>).</summary>
+/// <see cref="Hosting.StoreRefreshedService.RefreshInterval"/>, or at once through the change feed).</summary>
 internal sealed class AdminPricesEndpoints(PriceBook prices)
 {
     private static readonly string[] RateFields = ["input", "output", "cacheWrite5m", "cacheWrite1h", "cacheRead", "serverToolCall",

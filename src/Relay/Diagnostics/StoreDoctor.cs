@@ -12,7 +12,8 @@ internal sealed record StoreDoctorContext(RelayConfig Config, IRelayStore Store)
 /// <summary>One check of the state the instances share. <see cref="StoreDoctor.Checks"/> lists them; a shared counter
 /// store adds its own there.</summary>
 /// <param name="Id">The id of the <see cref="DoctorCheck"/> it returns (and of the failure if it throws).</param>
-internal sealed record StoreCheck(string Id, string Title, Func<StoreDoctorContext, CancellationToken, Task<DoctorCheck>> RunAsync);
+/// <param name="NeedsStore">Skipped when the store did not answer; a check of another server (Redis) runs anyway.</param>
+internal sealed record StoreCheck(string Id, string Title, Func<StoreDoctorContext, CancellationToken, Task<DoctorCheck>> RunAsync, bool NeedsStore = true);
 
 /// <summary>Everything <c>relay doctor --store</c> found; <c>--json</c> prints this object.</summary>
 /// <param name="Store">The store's description: a file path or a PostgreSQL server, never a password.</param>
@@ -30,6 +31,7 @@ internal static class StoreDoctor
     public static IReadOnlyList<StoreCheck> Checks { get; } =
     [
         new("store-schema", "schema version", SchemaAsync),
+        new(RedisDoctor.Id, RedisDoctor.Title, (context, cancellationToken) => RedisDoctor.CheckAsync(context.Config, cancellationToken), NeedsStore: false),
     ];
 
     public static async Task<StoreDoctorReport> RunAsync(RelayConfig config, IRelayStore store, CancellationToken cancellationToken)
@@ -38,10 +40,10 @@ internal static class StoreDoctor
         var checks = new List<DoctorCheck> { await AnswersAsync(context, cancellationToken) };
         foreach (var check in Checks)
         {
-            if (checks[0].Status == CheckStatus.Fail)
+            if (check.NeedsStore && checks[0].Status == CheckStatus.Fail)
             {
-                checks.Add(new DoctorCheck("store-skipped", "further checks", CheckStatus.Skip, "the store did not answer."));
-                break;
+                checks.Add(new DoctorCheck(check.Id, check.Title, CheckStatus.Skip, "the store did not answer."));
+                continue;
             }
 
             try

@@ -11,12 +11,23 @@ public sealed partial class PostgresRelayStore : IRelayStore
     /// <summary>Deadlocks and serialization failures roll the whole transaction back; it is then safe to run again.</summary>
     private const int TransactionAttempts = 5;
 
+    /// <summary>Seconds an idle pooled connection waits before Npgsql checks it with an empty query. A restarted server
+    /// leaves every pooled connection dead, and Npgsql would hand each out once, to fail; checked, they are dropped
+    /// before a request meets them.</summary>
+    private const int IdleCheckSeconds = 5;
+
     private readonly NpgsqlDataSource _dataSource;
 
     public PostgresRelayStore(PostgresConnection connection)
     {
         Description = connection.Description;
-        _dataSource = NpgsqlDataSource.Create(connection.ConnectionString);
+        var builder = new NpgsqlDataSourceBuilder(connection.ConnectionString);
+        if (builder.ConnectionStringBuilder.KeepAlive == 0)
+        {
+            builder.ConnectionStringBuilder.KeepAlive = IdleCheckSeconds;
+        }
+
+        _dataSource = builder.Build();
     }
 
     /// <summary>Opens the database a URL or an Npgsql connection string names.</summary>
@@ -130,6 +141,24 @@ public sealed partial class PostgresRelayStore : IRelayStore
                 // A short, growing, jittered pause, so the transactions that collided do not collide again.
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20) * attempt), cancellationToken);
             }
+            catch (Exception ex) when (attempt < TransactionAttempts && IsConnectionLost(ex))
+            {
+                // The server went away (a restart, a failover) since this pooled connection was last used: the others
+                // in the pool are dead too. Drop them and run again on a fresh one. A connection lost during COMMIT
+                // leaves it unknown whether the transaction committed: usage records are written once whatever
+                // happens (request ids are unique), and an admission run twice only holds a second reservation
+                // until it lapses, which can refuse but never overspend.
+                _dataSource.Clear();
+            }
         }
     }
+
+    /// <summary>The server ended the session (shutdown, terminated backend) or the socket broke.</summary>
+    private static bool IsConnectionLost(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+            or PostgresErrorCodes.CannotConnectNow,
+        NpgsqlException npgsql => npgsql.InnerException is IOException or System.Net.Sockets.SocketException || npgsql.IsTransient,
+        _ => false,
+    };
 }

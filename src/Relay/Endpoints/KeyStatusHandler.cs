@@ -33,8 +33,27 @@ internal sealed class KeyStatusHandler(ClientAuthenticator authenticator, Unauth
             return;
         }
 
+        try
+        {
+            await AnswerAsync(context);
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted && ex is not OperationCanceledException)
+        {
+            // The status is read from the store on every call; without it there is nothing true to show.
+            await ErrorResponses.WriteAsync(context, RelayError.KeyStoreUnavailable());
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context)
+    {
         var auth = await authenticator.AuthenticateAsync(context.Request.Headers, context.RequestAborted);
         var key = auth.Key is { } stored ? await keys.FindKeyAsync(stored.Name, context.RequestAborted) : null;
+        if (auth.StoreFailed)
+        {
+            await ErrorResponses.WriteAsync(context, RelayError.KeyStoreUnavailable());
+            return;
+        }
+
         if (key is null || key.Id != auth.Key!.Id)
         {
             await ErrorResponses.WriteAsync(context, strangers.Refuse(context, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey()));

@@ -127,6 +127,13 @@ internal sealed class MessagesHandler(
             return;
         }
 
+        if (auth.StoreFailed)
+        {
+            outcome.Unauthenticated = true; // no key known to record it under
+            await FailAsync(context, outcome, RelayError.KeyStoreUnavailable());
+            return;
+        }
+
         // Without a key match, only a provider that authenticates clients itself can still take the request.
         if (!bridged && auth.Key is null && !(auth.Foreign && upstreams.AnyForwardsClientCredentials))
         {

@@ -177,8 +177,12 @@ internal sealed class ModelsHandler
     private async Task<(StoredApiKey? Key, RelayError? Error)> AuthenticateAsync(HttpContext context)
     {
         var auth = await _authenticator.AuthenticateAsync(context.Request.Headers, context.RequestAborted);
-        return auth.Key is { } key
-            ? (key, _access.Check(context, key))
-            : (null, _strangers.Refuse(context, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey()));
+        if (auth.Key is { } key)
+        {
+            return (key, _access.Check(context, key));
+        }
+
+        return (null, auth.StoreFailed ? RelayError.KeyStoreUnavailable()
+            : _strangers.Refuse(context, auth.Presented ? RelayError.InvalidKey() : RelayError.MissingKey()));
     }
 }

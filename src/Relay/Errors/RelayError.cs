@@ -23,6 +23,10 @@ internal sealed record RelayError(int Status, string Type, string Message, bool 
     public static RelayError InvalidKey() => new(401, ErrorTypes.Authentication,
         "Invalid API key: it is not a Relay key, or it was revoked. Create one with `relay keys create --name NAME`.", false);
 
+    /// <summary>The key could not be checked: the store failed and this instance had not seen the key lately.</summary>
+    public static RelayError KeyStoreUnavailable() => new(503, ErrorTypes.Api,
+        "Relay could not check this API key (its database did not answer), so the request was not served; retry shortly.", true);
+
     /// <summary>Too many requests without a valid key from one address (<c>unauthenticatedLimit</c>). Retrying cannot help
     /// without a valid key, so it is not retryable; <c>retry-after</c> still says when the address may try again.</summary>
     public static RelayError TooManyUnauthenticated(TimeSpan wait) => new(429, ErrorTypes.RateLimit,

@@ -87,4 +87,7 @@ internal static partial class Log
 
     [LoggerMessage(131, LogLevel.Information, "The change feed on {Redis} is back; re-reading keys, prices and corrections")]
     public static partial void ChangeFeedRestored(ILogger logger, string redis);
+
+    [LoggerMessage(149, LogLevel.Warning, "The store cannot be read to check API keys; keys this instance confirmed in the last {GraceMinutes} minutes are still taken, others get a 503 until it answers")]
+    public static partial void KeyStoreUnavailable(ILogger logger, double graceMinutes, Exception exception);
 }

@@ -44,6 +44,11 @@ public sealed class RelayProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Whether <see cref="Kill"/> ended it.</summary>
+    public bool Killed { get; private set; }
+
     /// <summary>
     /// Whether children start through <c>env --default-signal=INT</c> (GNU coreutils 8.31+), which execs them with
     /// SIGINT at its default. A shell runs a background job (<c>./test.sh &amp;</c>) with SIGINT ignored, the tests
@@ -150,6 +155,14 @@ public sealed class RelayProcess : IAsyncDisposable
     {
         using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
+    }
+
+    /// <summary>Sends SIGKILL: the process dies at once, as in a crash or an OOM kill, with nothing flushed.</summary>
+    public void Kill()
+    {
+        Killed = true;
+        _process.Kill();
+        _process.WaitForExit();
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)

@@ -60,6 +60,7 @@ public sealed class ScaleOutTests(SharedPostgres postgres)
         await using var redis = await RedisServer.StartNewAsync();
         await using var station = await StartAsync(redis);
         var key = await station.CreateKeyAsync("leaving");
+        Assert.Contains($"redis:    redis 127.0.0.1:{redis.Port}", station.Instance(1).Stdout, StringComparison.Ordinal);
         using var other = station.Client(1, key);
         // The other instance has the key in its cache now, where it would stay for seconds without the change feed.
         Assert.Equal(HttpStatusCode.OK, (await SharedStation.SendAsync(other)).Status);

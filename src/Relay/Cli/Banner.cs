@@ -13,6 +13,12 @@ internal static class Banner
         await output.WriteLineAsync($"Relay {typeof(Banner).Assembly.GetName().Version?.ToString(3)} is listening on {string.Join(", ", addresses)}{config.BasePath}");
         await output.WriteLineAsync($"  config:   {config.SourcePath}{(createdConfig ? "  (created with the built-in demo provider)" : "")}");
         await output.WriteLineAsync($"  database: {database}");
+        if (config.Redis is { } redis)
+        {
+            // Validated before this: it parses. The description never holds the password.
+            await output.WriteLineAsync($"  redis:    {Relay.Storage.Redis.RedisConnection.Parse(redis, config.RedisPrefix).Description}");
+        }
+
         await output.WriteLineAsync($"  models:   {string.Join(", ", config.Models.Keys)}");
         await WriteWarningsAsync(output, warnings);
 

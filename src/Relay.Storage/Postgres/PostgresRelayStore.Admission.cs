@@ -12,10 +12,10 @@ public sealed partial class PostgresRelayStore
     private const string TokensBucket = "tpm";
 
     public Task<AdmissionDecision> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken) =>
-        InTransactionAsync((connection, transaction) => AdmitAsync(connection, transaction, request, cancellationToken), cancellationToken);
+        InTransactionAsync(_limitsDataSource, (connection, transaction) => AdmitAsync(connection, transaction, request, cancellationToken), cancellationToken);
 
     public Task ReleaseAsync(long reservationId, long actualTokens, DateTimeOffset now, CancellationToken cancellationToken) =>
-        InTransactionAsync((connection, transaction) => ReleaseAsync(connection, transaction, reservationId, actualTokens, now, cancellationToken), cancellationToken);
+        InTransactionAsync(_limitsDataSource, (connection, transaction) => ReleaseAsync(connection, transaction, reservationId, actualTokens, now, cancellationToken), cancellationToken);
 
     private static async Task<AdmissionDecision> AdmitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AdmissionRequest request,
         CancellationToken cancellationToken)

@@ -78,12 +78,11 @@ public sealed class RedisAdmissionStore(IConnectionMultiplexer redis, string pre
 
     public async Task ReleaseAsync(long reservationId, long actualTokens, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var freed = redis.GetDatabase().ScriptEvaluateAsync(RedisAdmissionScripts.Release, [ReservationKey(reservationId)],
-            [reservationId, actualTokens, now.ToUnixTimeMilliseconds()]);
-        // Only the SQL store's own ids are its reservations; it frees their slot flag, so its count stays right if
-        // Redis is ever taken out.
-        var sql = reservationId > 0 ? inner.ReleaseAsync(reservationId, actualTokens, now, cancellationToken) : Task.CompletedTask;
-        await Task.WhenAll(freed, sql);
+        // The SQL store is not told: its reservation took no slot and no tokens there (those are here), only money,
+        // which the usage record settles. A second transaction on the key's row per request would halve what a
+        // key with a budget can do.
+        await redis.GetDatabase().ScriptEvaluateAsync(RedisAdmissionScripts.Release, [ReservationKey(reservationId)],
+            [reservationId, actualTokens, now.ToUnixTimeMilliseconds()]).WaitAsync(cancellationToken);
     }
 
     /// <summary>Runs the admission script; the state it read, and the Redis reservation id when it took anything.</summary>

@@ -8,8 +8,9 @@
 #   postgres           one Relay on PostgreSQL alone
 #   postgres+redis     one Relay on PostgreSQL with Redis counters
 #   postgres+redis x2  two Relays on the same PostgreSQL and Redis, the connections split evenly between them
-# each with a key without limits and a key with every limit (a prepaid user, rates, concurrency, a daily budget),
-# where the shared store does the most work per request. After each configuration it stops its Relays (they write
+# each with a key without limits, one key with every limit (a prepaid user, rates, concurrency, a daily budget) taking
+# all the connections, where the shared store does the most work per request and every request of the key takes its
+# row lock in turn, and BENCH_MANY_KEYS (16) users' keys with every limit sharing the connections, as on a station. After each configuration it stops its Relays (they write
 # their last usage records on the way out) and counts the records against the requests sent.
 #
 # Pinning: every Relay on CPU 0; the upstream, the load client, PostgreSQL and Redis on CPU 1. Two instances share
@@ -27,6 +28,7 @@ CONCURRENCY="${BENCH_CONCURRENCY:-32}"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 RESULTS="${BENCH_RESULTS:-$ROOT/bench/results/$STAMP-scale-out}"
 UPSTREAM_KEY="bench-upstream-key"
+MANY_KEYS="${BENCH_MANY_KEYS:-16}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/relay-scale-out.XXXXXX")"
 chmod 755 "$WORK"
@@ -84,13 +86,14 @@ FILES=()
 FAILED_RUNS=0
 RECORDS=()
 
-# run_load NAME LABEL TARGET KEY URL...
+# run_load NAME LABEL TARGET KEYS URL...: KEYS is one key, or several separated by spaces (one per connection in turn).
 run_load() {
-  local name=$1 label=$2 target=$3 key=$4
+  local name=$1 label=$2 target=$3 keys=$4
   shift 4
-  local out="$WORK/results/${name// /-}-$target.json" urls=() url
-  for url in "$@"; do urls+=(--url "$url"); done
-  if ! "${NO_PROXY_ENV[@]}" "${PIN_CLIENT[@]}" "$BENCH" load "${urls[@]}" --key "$key" --label "$label" --target "$target" \
+  local out="$WORK/results/${name// /-}-$target.json" args=() url key
+  for url in "$@"; do args+=(--url "$url"); done
+  for key in $keys; do args+=(--key "$key"); done
+  if ! "${NO_PROXY_ENV[@]}" "${PIN_CLIENT[@]}" "$BENCH" load "${args[@]}" --label "$label" --target "$target" \
     --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONCURRENCY" --out "$out"; then
     FAILED_RUNS=$((FAILED_RUNS + 1))
   fi
@@ -116,6 +119,13 @@ EOF
   "$RELAY" users create bench-user --balance 1000000 --config "$dir/relay.json" >/dev/null
   limited="$(create_key "$dir/relay.json" limited --user bench-user --rpm 10000000 --tpm 2000000000 --concurrency 1000 \
     --budget 1000000 --budget-period day)"
+  # A station's usual load: many users, each with a key with every limit, a few connections each.
+  local many=() u
+  for ((u = 0; u < MANY_KEYS; u++)); do
+    "$RELAY" users create "user-$u" --balance 1000000 --config "$dir/relay.json" >/dev/null
+    many+=("$(create_key "$dir/relay.json" "limited-$u" --user "user-$u" --rpm 10000000 --tpm 2000000000 --concurrency 1000 \
+      --budget 1000000 --budget-period day)")
+  done
   for ((i = 0; i < instances; i++)); do
     port="$(pick_port "$UP_PORT" "$PG_PORT" "$REDIS_PORT" "${ports[@]+"${ports[@]}"}")"
     "${NO_PROXY_ENV[@]}" "${PIN_RELAY[@]}" "$RELAY" serve --config "$dir/relay.json" --listen "http://127.0.0.1:$port" \
@@ -128,11 +138,12 @@ EOF
   done
   log "configuration: $name ($instances instance(s))"
   run_load "$name-plain" "$name, key without limits" relay "$key" "${urls[@]}"
-  run_load "$name-limited" "$name, key with every limit" relay "$limited" "${urls[@]}"
+  run_load "$name-limited" "$name, one key with every limit" relay "$limited" "${urls[@]}"
+  run_load "$name-many" "$name, $MANY_KEYS users' keys with every limit" relay "${many[*]}" "${urls[@]}"
   local pid
   for pid in "${pids[@]}"; do stop_pid "$pid"; done
   local sent recorded
-  sent="$(jq -s '[.[].totalRequests] | add' "$WORK/results/${name// /-}-plain-relay.json" "$WORK/results/${name// /-}-limited-relay.json")"
+  sent="$(jq -s '[.[].totalRequests] | add' "$WORK/results/${name// /-}-plain-relay.json" "$WORK/results/${name// /-}-limited-relay.json" "$WORK/results/${name// /-}-many-relay.json")"
   recorded="$("$RELAY" usage --config "$dir/relay.json" 2>&1 | awk '/Total/ { gsub(/,/, ""); for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) { print $i; exit } }')"
   RECORDS+=("$name: $recorded usage records for $sent requests")
   grep -hE '(warn|fail|crit):' "$dir"/relay-*.log | head -n 5 >&2 || true

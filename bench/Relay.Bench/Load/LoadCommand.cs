@@ -14,7 +14,7 @@ internal static class LoadCommand
             Description = "Base URL; requests go to {url}/v1/messages?beta=true. Repeat it to split the connections evenly across several.",
             Required = true,
         };
-        var key = new Option<string>("--key") { Description = "Sent as x-api-key.", Required = true };
+        var key = new Option<string[]>("--key") { Description = "Sent as x-api-key. Repeat it to spread the connections over several keys.", Required = true };
         var stream = new Option<bool>("--stream") { Description = "Ask for SSE streams (\"stream\": true) and time the first event." };
         var concurrency = new Option<int>("--concurrency") { Description = "Connections, each sending requests back to back.", Required = true };
         var duration = new Option<double>("--duration") { Description = "Measured seconds.", DefaultValueFactory = _ => 10 };
@@ -50,7 +50,7 @@ internal static class LoadCommand
             var options = new LoadOptions
             {
                 Urls = baseUrls,
-                Key = parse.GetValue(key)!,
+                Keys = parse.GetValue(key) ?? [],
                 Stream = streamed,
                 Concurrency = connections,
                 Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),

@@ -7,7 +7,8 @@ internal sealed record LoadOptions
     /// (i mod n)-th, so the load is split evenly.</summary>
     public required IReadOnlyList<Uri> Urls { get; init; }
 
-    public required string Key { get; init; }
+    /// <summary>Sent as x-api-key; with several, connection i sends the (i mod n)-th (many keys at once).</summary>
+    public required IReadOnlyList<string> Keys { get; init; }
 
     public required bool Stream { get; init; }
 
@@ -32,7 +33,8 @@ internal sealed record LoadOptions
     public int PerConnection { get; init; }
 
     public string? Validate() =>
-        Urls.Count == 0 || Urls.Any(u => u.Scheme != Uri.UriSchemeHttp) ? "--url must be an http:// URL."
+        Keys.Count == 0 ? "--key is required."
+        : Urls.Count == 0 || Urls.Any(u => u.Scheme != Uri.UriSchemeHttp) ? "--url must be an http:// URL."
         : Concurrency is < 1 or > 10_000 ? "--concurrency must be between 1 and 10000."
         : Duration <= TimeSpan.Zero ? "--duration must be positive."
         : Warmup < TimeSpan.Zero ? "--warmup must not be negative."

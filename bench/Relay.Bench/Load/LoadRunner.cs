@@ -26,7 +26,9 @@ internal sealed class LoadRunner
     {
         _options = options;
         _invoker = invoker;
-        _requests = [.. options.Urls.Select(url => new ClaudeCodeRequest(url, options.Key, options.Stream))];
+        // Connection i gets URL i mod #urls and key i mod #keys: one request per combination, built once.
+        _requests = [.. Enumerable.Range(0, options.Urls.Count * options.Keys.Count)
+            .Select(i => new ClaudeCodeRequest(options.Urls[i % options.Urls.Count], options.Keys[i % options.Keys.Count], options.Stream))];
     }
 
     public static async Task<LoadResult> RunAsync(LoadOptions options, CancellationToken cancellationToken)
@@ -94,7 +96,7 @@ internal sealed class LoadRunner
         {
             Label = _options.Label,
             Target = _options.Target,
-            Url = string.Join(' ', _requests.Select(r => r.Uri.ToString())),
+            Url = string.Join(' ', _requests.Select(r => r.Uri.ToString()).Distinct()),
             Stream = _options.Stream,
             Concurrency = _options.Concurrency,
             WarmupSeconds = _options.Warmup.TotalSeconds,

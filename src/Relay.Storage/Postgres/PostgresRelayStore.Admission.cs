@@ -4,8 +4,13 @@ using Relay.Storage.Accounts;
 
 namespace Relay.Storage.Postgres;
 
-// Admission: the shared limits state (rate buckets, reservations), one transaction per call that locks the key's row
-// (and its user's), so instances take turns per key and never both take the last of a limit.
+// Admission: the shared limits state (rate buckets, reservations), one transaction per call that holds the key's
+// advisory lock (and its user's), so instances take turns per key and never both take the last of a limit.
+//
+// Advisory locks, not the rows' own: settlement updates the key's and the user's rows (spend, balance) in the
+// transaction that writes usage records, and waits for the disk to commit it. Admission need not wait for that: it
+// reads spend and holds in one statement, and settlement turns a hold into spend in one commit, so either snapshot
+// (before or after) sums to the same or less. Only admissions (and releases) of one key must take turns.
 public sealed partial class PostgresRelayStore
 {
     private const string RequestsBucket = "rpm";
@@ -22,17 +27,16 @@ public sealed partial class PostgresRelayStore
     {
         var now = request.Now.ToUnixTimeMilliseconds();
         AdmissionState state;
-        // One round trip: lock the key (then the user whose balance is charged: settlement locks in the same order),
-        // read the state as it is once the locks are held (each statement reads the latest commits), drop lapsed holds.
+        // One round trip: lock the key (then the user whose balance is charged, always in this order), read the state as it is once the locks are held (each statement reads the latest commits), drop lapsed holds.
         // Only this key's lapsed holds are dropped (their rows are under its lock); every read ignores lapsed holds, so
         // another key's wait until that key is admitted again.
         await using (var read = new NpgsqlBatch(connection, transaction))
         {
-            Add(read, "SELECT id FROM api_keys WHERE id = @key FOR UPDATE;", ("key", request.KeyId));
+            Add(read, "SELECT pg_advisory_xact_lock(@lock);", ("lock", KeyLock(request.KeyId)));
             var lockUser = request.ChargeUserBalance && request.UserId is not null;
             if (lockUser)
             {
-                Add(read, "SELECT id FROM users WHERE id = @user FOR UPDATE;", ("user", request.UserId!.Value));
+                Add(read, "SELECT pg_advisory_xact_lock(@lock);", ("lock", UserLock(request.UserId!.Value)));
             }
 
             read.BatchCommands.Add(StateQuery(request, now));
@@ -85,8 +89,8 @@ public sealed partial class PostgresRelayStore
         long updatedAt;
         await using (var read = new NpgsqlBatch(connection, transaction))
         {
-            // The key's row first, as admission locks it: the token bucket is then read and written by one of them at a time.
-            Add(read, "SELECT id FROM api_keys WHERE id = (SELECT key_id FROM reservations WHERE id = @id) FOR UPDATE;", ("id", reservationId));
+            // The key's lock (KeyLock) first, as admission takes it: the token bucket is read and written by one at a time.
+            Add(read, "SELECT pg_advisory_xact_lock(-key_id) FROM reservations WHERE id = @id;", ("id", reservationId));
             Add(read, """
                 SELECT r.key_id, r.estimated_tokens, k.tpm, b.level, b.updated_at
                 FROM reservations r
@@ -171,4 +175,10 @@ public sealed partial class PostgresRelayStore
         command.Parameters.AddWithValue("now", now);
         return command;
     }
+
+    /// <summary>The advisory lock of a key's limits: its negated id (the migrations' lock is a large positive constant).</summary>
+    private static long KeyLock(long keyId) => -keyId;
+
+    /// <summary>The advisory lock of a user's balance, apart from every key's.</summary>
+    private static long UserLock(long userId) => long.MinValue / 2 - userId;
 }

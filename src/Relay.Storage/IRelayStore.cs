@@ -52,6 +52,9 @@ public interface IApiKeyStore
 /// <summary>One usage record per request, appended in batches and summarised for reports.</summary>
 public interface IUsageStore
 {
+    /// <summary>Stores the records and settles what each cost, in one step. A record whose request id is already
+    /// stored is skipped with its charge, so writing a batch again (after a lost acknowledgment, or from the spool
+    /// after a crash) stores and charges nothing twice.</summary>
     Task AppendUsageAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken);
 
     Task<UsageReport> GetUsageReportAsync(DateTimeOffset? since, CancellationToken cancellationToken);

@@ -338,6 +338,30 @@ public sealed class AdmissionStoreTests : IDisposable
     private async Task<IRelayStore> OpenAsync(string kind) =>
         kind == "redis" ? await RedisAdmission.OverAsync(await _stores.OpenAsync("sqlite")) : await _stores.OpenAsync(kind);
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task ABatchWrittenAgain_IsStoredAndChargedOnce(string kind)
+    {
+        await using var store = await OpenAsync(kind);
+        var user = await store.CreateUserAsync("dave", 10_000, Ct);
+        var key = await CreateKeyAsync(store, userName: "dave");
+        var held = await store.AdmitAsync(Request(key, T0) with { UserId = user.Id, ChargeUserBalance = true, ReserveNanos = 5_000 }, Ct);
+        UsageRecord[] batch = [Record(key, held.ReservationId, 1_000, user.Id), Record(key, null, 200, user.Id), Record(key, null, null)];
+
+        await store.AppendUsageAsync(batch, Ct);
+        // The writer never heard that the first write committed (or replays its spool after a crash): the same again,
+        // then a batch that repeats one record and adds one.
+        await store.AppendUsageAsync(batch, Ct);
+        await store.AppendUsageAsync([batch[1], Record(key, null, 30, user.Id)], Ct);
+
+        var page = await store.GetUsagePageAsync(UsageFilter.All, null, 100, Ct);
+        Assert.Equal(4, page.Items.Count);
+        Assert.Equal(4, page.Items.Select(e => e.Record.RequestId).Distinct().Count());
+        Assert.Equal(1_230, (await store.FindKeyAsync("limited", Ct))!.SpentNanos);
+        var dave = await store.FindUserAsync("dave", Ct);
+        Assert.Equal((10_000 - 1_230L, 1_230L, 0L), (dave!.BalanceNanos!.Value, dave.SpentNanos, dave.ReservedNanos));
+    }
+
     /// <summary>A key; the admission requests carry its limits, but a release reads the stored token limit.</summary>
     private static async Task<long> CreateKeyAsync(IRelayStore store, KeyLimits? limits = null, string? userName = null)
     {

@@ -11,6 +11,9 @@ public sealed partial class MemoryRelayStore : IRelayStore
 
     private readonly Lock _lock = new();
     private readonly LinkedList<UsageEntry> _usage = new();
+
+    /// <summary>The request ids of the records kept, so a batch written again is neither kept nor charged twice.</summary>
+    private readonly HashSet<string> _usageRequestIds = new(StringComparer.Ordinal);
     private long _lastUsageId;
 
     public string Description => "memory (nothing is written to disk)";
@@ -28,10 +31,16 @@ public sealed partial class MemoryRelayStore : IRelayStore
         {
             foreach (var record in records)
             {
+                if (!_usageRequestIds.Add(record.RequestId))
+                {
+                    continue;
+                }
+
                 SettleLocked(record);
                 _usage.AddFirst(new UsageEntry(++_lastUsageId, record));
                 if (_usage.Count > Capacity)
                 {
+                    _usageRequestIds.Remove(_usage.Last!.Value.Record.RequestId);
                     _usage.RemoveLast();
                 }
             }

@@ -104,9 +104,10 @@ public sealed partial class SqliteRelayStore : IRelayStore
                                first_byte_ms, duration_ms, streamed, attempts, attempt_log, route_rule,
                                session_id, agent_id, parent_agent_id, request_class,
                                cache_write_1h_tokens, server_tool_uses, cost_nanos, user_id, user_name)
-            VALUES ($ts, $rid, $kid, $kname, $endpoint, $model, $provider, $upstream, $status, $error, $in, $out, $cw, $cr,
-                    $ttfb, $duration, $streamed, $attempts, $attemptLog, $rule, $session, $agent, $parentAgent, $requestClass,
-                    $cw1h, $serverTools, $cost, $uid, $uname);
+            SELECT $ts, $rid, $kid, $kname, $endpoint, $model, $provider, $upstream, $status, $error, $in, $out, $cw, $cr,
+                   $ttfb, $duration, $streamed, $attempts, $attemptLog, $rule, $session, $agent, $parentAgent, $requestClass,
+                   $cw1h, $serverTools, $cost, $uid, $uname
+            WHERE NOT EXISTS (SELECT 1 FROM usage WHERE request_id = $rid);
             """;
         var p = command.Parameters;
         var ts = p.Add("$ts", SqliteType.Integer);
@@ -140,6 +141,8 @@ public sealed partial class SqliteRelayStore : IRelayStore
         var userName = p.Add("$uname", SqliteType.Text);
         command.Prepare();
 
+        // Only the records stored now are settled: one already stored (a batch written again) was charged then.
+        var stored = new List<UsageRecord>(records.Count);
         foreach (var r in records)
         {
             ts.Value = r.Timestamp.ToUnixTimeMilliseconds();
@@ -171,10 +174,17 @@ public sealed partial class SqliteRelayStore : IRelayStore
             cost.Value = (object?)r.CostNanos ?? DBNull.Value;
             userId.Value = (object?)r.UserId ?? DBNull.Value;
             userName.Value = (object?)r.UserName ?? DBNull.Value;
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            if (await command.ExecuteNonQueryAsync(cancellationToken) > 0)
+            {
+                stored.Add(r);
+            }
         }
 
-        await SettleAsync(connection, transaction, records, cancellationToken);
+        if (stored.Count > 0)
+        {
+            await SettleAsync(connection, transaction, stored, cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
     }
 

@@ -122,6 +122,12 @@ internal static class SqliteSchema
         ALTER TABLE usage ADD COLUMN cost_nanos INTEGER;
         CREATE INDEX usage_user_ts ON usage (user_id, ts);
         """,
+        // A batch written again (a spool replayed after a crash before its progress was noted) must not store or
+        // charge a record twice: appends skip a request id already stored. Not UNIQUE, so a database that already
+        // holds a repeat from before still migrates.
+        """
+        CREATE INDEX usage_request_id ON usage (request_id);
+        """,
     ];
 
     /// <summary>The version a fully migrated file has.</summary>

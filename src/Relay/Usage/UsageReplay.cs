@@ -5,10 +5,9 @@ namespace Relay.Usage;
 /// <summary>Writes spooled usage records back to the store, oldest file first, once it answers; deletes a file only
 /// after every record in it was written. Files left by an earlier run, or by another instance sharing the folder,
 /// are taken the same way; a file is claimed with an exclusive lock, so two processes never replay one file.</summary>
-/// <remarks>A record may reach the store twice only if a write committed but the progress note after it was not
-/// saved (a crash in between, or a write whose answer was lost). SQLite commits in this process, so that window is a
-/// crash between two local steps. PostgreSQL ignores a record whose request_id it already has and charges it once,
-/// so replaying a batch that may have been written already is safe there.</remarks>
+/// <remarks>A batch may be written again when a write committed but the progress note after it was not saved (a
+/// crash in between, or a write whose answer was lost); every store skips a record whose request id it already has,
+/// with its charge, so that is harmless.</remarks>
 internal sealed class UsageReplay(UsageSpool spool, IUsageStore store, ILogger<UsageReplay> logger) : IHostedService, IDisposable
 {
     public const int MaxBatch = 512;

@@ -1,4 +1,5 @@
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Relay.Configuration;
 using Relay.Endpoints.Admin;
 using Relay.Errors;
@@ -13,9 +14,14 @@ internal static class MetricsEndpoint
 
     public static void AddRelayMetrics(this IServiceCollection services, RelayConfig config)
     {
+        var own = new OwnMeter();
+        services.AddSingleton(own);
         services.AddSingleton<RelayMetrics>();
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("relay")).WithMetrics(metrics => metrics
             .AddMeter(RelayMetrics.MeterName)
+            // OpenTelemetry listens by meter name across the whole process: another host's "Relay" meter (tests run
+            // several) would be counted here too, so only this host's own meter is kept.
+            .AddView(instrument => instrument.Meter.Name == RelayMetrics.MeterName && !own.Is(instrument.Meter) ? MetricStreamConfiguration.Drop : null)
             // Each scrape sees the numbers as they are now: a scraper asks seldom, and tests compare before and after.
             .AddPrometheusExporter(options => options.ScrapeResponseCacheDurationMilliseconds = 0));
         if (config.MetricsListen is not null)
@@ -27,6 +33,8 @@ internal static class MetricsEndpoint
     /// <summary>Serves <c>{basePath}/metrics</c> to the admin key only; everyone else gets the admin endpoints' 401/403.</summary>
     public static void UseRelayMetrics(this IApplicationBuilder app, string basePath)
     {
+        // Made now rather than at the first request, so a scrape before any traffic already shows the routes' circuits.
+        app.ApplicationServices.GetRequiredService<RelayMetrics>();
         var path = basePath + Path;
         app.UseOpenTelemetryPrometheusScrapingEndpoint(
             meterProvider: null,

@@ -29,9 +29,10 @@ internal sealed class RelayMetrics
     private readonly Histogram<double> _overhead;
     private readonly UpDownCounter<long> _openStreams;
 
-    public RelayMetrics(IMeterFactory meters, RouteHealthRegistry health)
+    public RelayMetrics(IMeterFactory meters, OwnMeter own, RouteHealthRegistry health)
     {
         var meter = meters.Create(MeterName);
+        own.Set(meter);
         _requests = meter.CreateCounter<long>("relay.requests", "{request}", "Requests Relay answered, by model, provider and HTTP status.");
         _tokens = meter.CreateCounter<long>("relay.tokens", "{token}", "Tokens by kind: input, output, cache_read, cache_write.");
         _cost = meter.CreateCounter<double>("relay.cost", "USD", "What the requests cost at Relay's prices, in US dollars.");

@@ -18,6 +18,9 @@ public sealed class MetricsTests : RelayWithUpstream
     {
         config.AdminKey = AdminClient.AdminKey;
         config.UnauthenticatedLimit.Burst = 1000;
+        config.CircuitBreaker.Failures = 2;
+        config.Models["with-backup"] = new ModelConfig { Routes = ["up/flaky", "up/steady"] };
+        config.Models["only-broken"] = new ModelConfig { Routes = ["up/broken"], MaxAttempts = 1 };
     }
 
     [Fact]
@@ -81,6 +84,48 @@ public sealed class MetricsTests : RelayWithUpstream
 
         Assert.Equal(0, after.Sum("relay_streams_open"));
         Assert.Equal(0, after.Sum("relay_route_circuit_state", ("relay_route", "up/upstream-sonnet")));
+    }
+
+    [Fact]
+    public async Task Retries_AndAnOpenCircuit_AreCounted()
+    {
+        Upstream.Handler = (context, request) => request.BodyText.Contains("\"model\":\"steady\"", StringComparison.Ordinal)
+            ? Responses.Json(context, 200, Responses.MessageJson())
+            : Responses.Json(context, 500, Responses.ErrorJson("api_error", "upstream broke"));
+        var before = await ScrapeAsync(Server);
+        Assert.Equal(0, before.Sum("relay_route_circuit_state", ("relay_route", "up/broken")));
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var answer = await Server.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("with-backup")), Ct);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var failed = await Server.Client.PostAsync("v1/messages", JsonBody.Of(JsonBody.Message("only-broken")), Ct);
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        }
+
+        var records = await Server.WaitForUsageAsync(5);
+        var attempts = records.Where(r => r.RequestedModel == "with-backup").Sum(r => r.Attempts);
+        Assert.True(attempts > 3, $"the flaky route was tried first at least once ({attempts} attempts)");
+
+        PrometheusText after = before;
+        await Eventually.TrueAsync(async () =>
+        {
+            after = await ScrapeAsync(Server);
+            return after.Sum("relay_requests_total") - before.Sum("relay_requests_total") == 5;
+        }, TimeSpan.FromSeconds(10), "five requests counted", () => Task.FromResult(after.Text));
+
+        var backup = ("gen_ai_request_model", "with-backup");
+        Assert.Equal(attempts, after.Sum("relay_upstream_attempts_total", backup) - before.Sum("relay_upstream_attempts_total", backup));
+        Assert.Equal(attempts - 3, after.Sum("relay_upstream_retries_total", backup) - before.Sum("relay_upstream_retries_total", backup));
+        var broken = ("gen_ai_request_model", "only-broken");
+        Assert.Equal(2, after.Sum("relay_requests_total", broken, ("http_response_status_code", "500")));
+        Assert.Equal(2, after.Sum("gen_ai_client_operation_duration_seconds_count", broken, ("error_type", "api_error")));
+        Assert.Equal(2, after.Sum("relay_route_circuit_state", ("relay_route", "up/broken")));
+        Assert.Equal(0, after.Sum("relay_route_circuit_state", ("relay_route", "up/steady")));
     }
 
     [Fact]

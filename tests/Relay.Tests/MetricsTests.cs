@@ -55,7 +55,8 @@ public sealed class MetricsTests : RelayWithUpstream
         await Eventually.TrueAsync(async () =>
         {
             after = await ScrapeAsync(Server);
-            return Delta("relay_requests_total") == 6;
+            // ASP.NET Core records its HTTP metrics after Relay's handler has returned.
+            return Delta("relay_requests_total") == 6 && Delta("http_server_request_duration_seconds_count", ("http_route", "/v1/messages")) == 6;
         }, TimeSpan.FromSeconds(10), "six requests counted", () => Task.FromResult(after.Text));
 
         double Delta(string name, params (string, string)[] labels) => after.Sum(name, labels) - before.Sum(name, labels);
@@ -82,6 +83,7 @@ public sealed class MetricsTests : RelayWithUpstream
         Assert.Equal(0, Delta("relay_upstream_retries_total", model));
         Assert.True(Delta("relay_cost_USD_total", model) > 0, after.Text);
 
+        Assert.Equal(5, Delta("http_server_request_duration_seconds_count", ("http_route", "/v1/messages"), ("http_response_status_code", "200")));
         Assert.Equal(0, after.Sum("relay_streams_open"));
         Assert.Equal(0, after.Sum("relay_route_circuit_state", ("relay_route", "up/upstream-sonnet")));
     }
@@ -216,6 +218,7 @@ public sealed class MetricsTests : RelayWithUpstream
         var mine = await ScrapeAsync(Server);
         Assert.Equal(0, mine.Sum("relay_requests_total", probe));
         Assert.DoesNotContain(mine.Samples, sample => sample.Labels.Values.Contains("up/isolation-upstream"));
+        Assert.Equal(0, mine.Sum("http_server_request_duration_seconds_count", ("http_route", "/v1/messages")));
     }
 
     [Fact]

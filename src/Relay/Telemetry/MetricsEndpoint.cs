@@ -19,9 +19,9 @@ internal static class MetricsEndpoint
         services.AddSingleton<RelayMetrics>();
         services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("relay")).WithMetrics(metrics => metrics
             .AddMeter(RelayMetrics.MeterName)
-            // OpenTelemetry listens by meter name across the whole process: another host's "Relay" meter (tests run
-            // several) would be counted here too, so only this host's own meter is kept.
-            .AddView(instrument => instrument.Meter.Name == RelayMetrics.MeterName && !own.Is(instrument.Meter) ? MetricStreamConfiguration.Drop : null)
+            // ASP.NET Core's own meter: http.server.request.duration and http.server.active_requests, by route.
+            .AddMeter("Microsoft.AspNetCore.Hosting")
+            .AddView(instrument => own.IsForeign(instrument.Meter) ? MetricStreamConfiguration.Drop : null)
             // Each scrape sees the numbers as they are now: a scraper asks seldom, and tests compare before and after.
             .AddPrometheusExporter(options => options.ScrapeResponseCacheDurationMilliseconds = 0));
         if (config.MetricsListen is not null)

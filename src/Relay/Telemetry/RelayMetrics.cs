@@ -31,8 +31,8 @@ internal sealed class RelayMetrics
 
     public RelayMetrics(IMeterFactory meters, OwnMeter own, RouteHealthRegistry health)
     {
+        own.Set(meters);
         var meter = meters.Create(MeterName);
-        own.Set(meter);
         _requests = meter.CreateCounter<long>("relay.requests", "{request}", "Requests Relay answered, by model, provider and HTTP status.");
         _tokens = meter.CreateCounter<long>("relay.tokens", "{token}", "Tokens by kind: input, output, cache_read, cache_write.");
         _cost = meter.CreateCounter<double>("relay.cost", "USD", "What the requests cost at Relay's prices, in US dollars.");

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Relay.Configuration;
+using Relay.Hosting;
 using Relay.Telemetry;
 using Relay.Tests.Infrastructure;
 
@@ -240,6 +241,18 @@ public sealed class MetricsTests : RelayWithUpstream
         var good = RelayTestServer.DefaultConfig(null);
         good.MetricsListen = "http://10.0.0.5:9464";
         ConfigValidator.Validate(good, "relay.json");
+    }
+
+    [Fact]
+    public void MetricsListen_OnEveryInterface_IsWarnedAbout()
+    {
+        var config = RelayTestServer.DefaultConfig(null);
+        config.MetricsListen = "http://0.0.0.0:9464";
+        var warning = Assert.Single(StartupWarnings.For(config, ["http://127.0.0.1:8787"], 1, TimeProvider.System));
+        Assert.Contains("metricsListen", warning, StringComparison.Ordinal);
+
+        config.MetricsListen = "http://10.0.0.5:9464";
+        Assert.Empty(StartupWarnings.For(config, ["http://127.0.0.1:8787"], 1, TimeProvider.System));
     }
 
     private static async Task<PrometheusText> ScrapeAsync(RelayTestServer relay)

@@ -44,6 +44,18 @@ internal static class ConfigValidator
             }
         }
 
+        if (config.MetricsListen is { } metrics)
+        {
+            if (!Uri.TryCreate(metrics, UriKind.Absolute, out var uri) || uri.Scheme != "http" || uri.AbsolutePath != "/")
+            {
+                Fail("metricsListen", $"'{metrics}' is not an http:// URL without a path, such as \"http://10.0.0.5:9464\".");
+            }
+            else if (config.Listen.Any(listen => Uri.TryCreate(listen, UriKind.Absolute, out var main) && main.Port == uri.Port && main.Port != 0))
+            {
+                Fail("metricsListen", $"'{metrics}' uses the port of a listen URL; give the metrics listener a port of its own.");
+            }
+        }
+
         if (config.Tls is { } tls)
         {
             ValidateTls(config, tls, fileName, Fail);

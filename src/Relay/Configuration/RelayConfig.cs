@@ -12,6 +12,10 @@ internal sealed class RelayConfig
     [JsonConverter(typeof(StringOrArrayConverter))]
     public List<string> Listen { get; set; } = [RelayDefaults.ListenUrl];
 
+    /// <summary>An optional second address, such as <c>http://10.0.0.5:9464</c>, that serves only <c>GET /metrics</c>,
+    /// without a key, for a Prometheus scraper on a private network; the main listener asks for the admin key.</summary>
+    public string? MetricsListen { get; set; }
+
     /// <summary>A path prefix such as <c>/claude</c>; the API is then served under <c>/claude/v1/…</c>.</summary>
     public string BasePath { get; set; } = "";
 

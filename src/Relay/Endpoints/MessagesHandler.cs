@@ -9,6 +9,7 @@ using Relay.Protocol.Anthropic;
 using Relay.Protocol.Text;
 using Relay.Routing;
 using Relay.Storage;
+using Relay.Telemetry;
 using Relay.Upstreams;
 using Relay.Usage;
 
@@ -32,6 +33,7 @@ internal sealed class MessagesHandler(
     RelayConfig config,
     ShutdownDrain drain,
     UsageCost costs,
+    RelayMetrics metrics,
     ILogger<MessagesHandler> logger)
 {
     private readonly long _bodyLimit = config.MaxRequestBodyMB * 1024L * 1024L;
@@ -218,7 +220,23 @@ internal sealed class MessagesHandler(
                 return;
             }
 
-            await dispatcher.DispatchAsync(context, door, endpoint, messagesBody, info, model, auth.Key is not null, timing, outcome.Dispatch, aborted);
+            if (outcome.Streamed)
+            {
+                metrics.StreamOpened();
+            }
+
+            try
+            {
+                await dispatcher.DispatchAsync(context, door, endpoint, messagesBody, info, model, auth.Key is not null, timing, outcome.Dispatch, aborted);
+            }
+            finally
+            {
+                if (outcome.Streamed)
+                {
+                    metrics.StreamClosed();
+                }
+            }
+
             outcome.Status = outcome.Dispatch.Status ?? 500;
             outcome.ErrorType = outcome.Dispatch.ErrorType;
         }
@@ -280,6 +298,7 @@ internal sealed class MessagesHandler(
             RequestClass = attribution.RequestClass,
         };
         await usage.EnqueueAsync(record);
+        metrics.RequestEnded(record, timing.BeforeUpstreamMs);
 
         if (logger.IsEnabled(LogLevel.Information))
         {

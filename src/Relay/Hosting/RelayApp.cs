@@ -10,6 +10,7 @@ using Relay.Protocol.Text;
 using Relay.Routing;
 using Relay.Storage;
 using Relay.Storage.Accounts;
+using Relay.Telemetry;
 using Relay.Tls;
 using Relay.Upstreams;
 using Relay.Usage;
@@ -96,6 +97,7 @@ internal static class RelayApp
         services.AddHostedService<UsageWriter>();
         services.AddSingleton<MessagesHandler>();
         services.AddSingleton<ModelsHandler>();
+        services.AddRelayMetrics(config);
 
         customize?.Invoke(builder);
 
@@ -103,6 +105,7 @@ internal static class RelayApp
         TrustedProxies.Use(app, config);
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseStatusCodePages(AnswerBareStatusAsync);
+        app.UseRelayMetrics(config.BasePath);
         app.MapRelayApi(config.BasePath);
         return app;
     }

@@ -34,6 +34,13 @@ internal static class StartupWarnings
             }
         }
 
+        if (config.MetricsListen is { } metrics && Uri.TryCreate(metrics, UriKind.Absolute, out var metricsUri)
+            && metricsUri.Host is "0.0.0.0" or "[::]")
+        {
+            warnings.Add($"metricsListen {metrics} serves /metrics without a key on every network interface: "
+                + "bind it to a private or loopback address that only the scraper can reach.");
+        }
+
         if (!bridge && activeKeys == 0)
         {
             warnings.Add("There are no API keys, so every request is refused with 401: create one with `relay keys create --name NAME`.");

@@ -129,6 +129,7 @@ internal sealed class UpstreamDispatcher(UpstreamRegistry upstreams, RouteHealth
             for (var corrective = 0; ; corrective++)
             {
                 var attemptStarted = Stopwatch.GetTimestamp();
+                call.Timing.MarkUpstreamStarted();
                 result = await SendOnceAsync(call, route, corrections, refusedInput, routeHealth);
                 call.Attempts++;
                 AppendAttempt(call.Log, route, result, Stopwatch.GetElapsedTime(attemptStarted), trying);

@@ -13,6 +13,7 @@ using Relay.Storage.Accounts;
 using Relay.Tls;
 using Relay.Upstreams;
 using Relay.Usage;
+using Relay.WebConsole;
 
 namespace Relay.Hosting;
 
@@ -81,6 +82,7 @@ internal static class RelayApp
         services.AddHostedService<HealthCheckService>();
         services.AddSingleton<AdminHandler>();
         services.AddAdminApi();
+        services.AddWebConsole();
         services.AddSingleton<AdminCredential>();
         services.AddSingleton<ClientAuthenticator>();
         services.AddSingleton<KeyAccess>();

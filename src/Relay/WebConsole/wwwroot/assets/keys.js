@@ -49,7 +49,7 @@ export async function renderKeys(main) {
   };
 
   const keyRows = keys.data.map(key => el("tr", { "data-key": key.name },
-    el("td", {}, key.name), el("td", {}, el("code", {}, key.prefix + "…")),
+    el("td", {}, key.name), el("td", {}, el("code", {}, key.prefix)),
     el("td", { class: `status-${key.status}` }, t(`status.${key.status}`)),
     el("td", {}, key.user ?? "—"), el("td", {}, limitsOf(key)), el("td", {}, usd(key.spent)), el("td", {}, usd(key.budgetRemaining)),
     el("td", { class: "actions" },
@@ -63,11 +63,11 @@ export async function renderKeys(main) {
   const keyName = el("input", { id: "key-name", required: true, maxlength: 100 });
   const keyUser = el("select", { id: "key-user" }, el("option", { value: "" }, t("keys.noUser")),
     users.data.map(user => el("option", { value: user.name }, user.name)));
-  const createdSlot = el("div");
+  const createdSlot = el("div", { id: "created-slot" });
   const createKey = el("form", { class: "inline", id: "create-key", onsubmit: guarded(async () => {
     const created = await api("POST", "keys", keyUser.value ? { name: keyName.value, user: keyUser.value } : { name: keyName.value });
     await refresh();
-    main.prepend(createdPanel(created, refresh));
+    main.querySelector("#created-slot").replaceChildren(createdPanel(created, refresh));
   }) }, el("label", {}, t("keys.name"), keyName), el("label", {}, t("keys.user"), keyUser), el("button", { class: "primary", type: "submit" }, t("keys.create")));
 
   const userRows = users.data.map(user => {

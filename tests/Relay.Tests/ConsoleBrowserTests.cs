@@ -94,6 +94,54 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UsageLog_FiltersByKeyAndStatus_PagesThrough_AndOpensOneRequest_FromADeepLink()
+    {
+        await using var relay = await StartAsync(burst: 1000);
+        for (var i = 0; i < 3; i++)
+        {
+            using var answer = await relay.Client.PostAsync("v1/messages", JsonBody.Of(Request), Ct);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+
+        using (var unknown = await relay.Client.PostAsync("v1/messages", JsonBody.Of(Request.Replace("claude-haiku-4-5", "no-such-model", StringComparison.Ordinal)), Ct))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+
+        var records = await relay.WaitForUsageAsync(4);
+        Assert.Equal(4, records.Count);
+        var page = await _browser.NewPageAsync();
+
+        // A deep link opened before sign-in is where sign-in leads.
+        await page.GotoAsync(relay.BaseUrl + "/console/usage?key=test&status=ok&limit=2");
+        await SignInAsync(page);
+        await Expect(page).ToHaveURLAsync(new Regex("/relay/console/usage\\?key=test&status=ok&limit=2$"));
+        await Expect(page.Locator("#usage-table tbody tr")).ToHaveCountAsync(2);
+        await ConsoleBrowser.ScreenshotAsync(page, "usage");
+        var firstPage = await page.Locator("#usage-table tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.request)");
+
+        await page.ClickAsync("#usage-older");
+        await Expect(page.Locator("#usage-table tbody tr")).ToHaveCountAsync(1);
+        var secondPage = await page.Locator("#usage-table tbody tr").GetAttributeAsync("data-request");
+        Assert.Equal(records.Where(r => r.Status == 200).Select(r => r.RequestId).Order(), firstPage.Append(secondPage!).Order());
+
+        await page.GoBackAsync();
+        await Expect(page.Locator("#usage-table tbody tr")).ToHaveCountAsync(2);
+
+        await page.FillAsync("#filter-status", "404");
+        await page.ClickAsync("#usage-filter button[type=submit]");
+        await Expect(page.Locator("#usage-table tbody tr")).ToHaveCountAsync(1);
+        var failed = records.Single(r => r.Status == 404);
+        await page.ClickAsync($"tr[data-request='{failed.RequestId}'] a");
+        await Expect(page.Locator("#usage-request")).ToContainTextAsync(failed.RequestId);
+        await Expect(page.Locator("#usage-request")).ToContainTextAsync("no-such-model");
+        await ConsoleBrowser.ScreenshotAsync(page, "usage-request");
+
+        await page.ReloadAsync();
+        await Expect(page.Locator("#usage-request")).ToContainTextAsync(failed.RequestId);
+    }
+
+    [Fact]
     public async Task AChangeWithoutTheCsrfToken_IsRefusedEvenFromTheSignedInPage()
     {
         await using var relay = await StartAsync(burst: 1000);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Relay.Auth;
 using Relay.Configuration;
 using Relay.Errors;
+using Relay.Hosting;
 using Relay.Protocol.Anthropic;
 
 namespace Relay.WebConsole;
@@ -10,7 +11,7 @@ namespace Relay.WebConsole;
 /// (GET), sign out (DELETE). Failed sign-ins count against the client address like any other failed key
 /// (<see cref="UnauthenticatedRequests"/>), so guessing the admin key here is rate-limited too.</summary>
 internal sealed class ConsoleSessionEndpoints(AdminCredential admin, ConsoleSessions sessions, ConsoleGate gate,
-    UnauthenticatedRequests strangers, RelayConfig config)
+    UnauthenticatedRequests strangers, RelayConfig config, ILogger<ConsoleSessionEndpoints> logger)
 {
     private const int MaxBodyBytes = 4096;
 
@@ -38,6 +39,7 @@ internal sealed class ConsoleSessionEndpoints(AdminCredential admin, ConsoleSess
             Path = config.BasePath + "/console",
             IsEssential = true,
         });
+        Log.ConsoleSignedIn(logger, Address(context));
         await WriteSessionAsync(context, session);
     }
 
@@ -62,8 +64,11 @@ internal sealed class ConsoleSessionEndpoints(AdminCredential admin, ConsoleSess
 
         sessions.End(context.Request.Cookies[ConsoleGate.CookieName]);
         context.Response.Cookies.Delete(ConsoleGate.CookieName, new CookieOptions { Path = config.BasePath + "/console", HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps });
+        Log.ConsoleSignedOut(logger, Address(context));
         context.Response.StatusCode = 204;
     }
+
+    private static string Address(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     private static Task WriteSessionAsync(HttpContext context, ConsoleSession session)
     {

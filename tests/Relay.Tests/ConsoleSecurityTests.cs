@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Relay.Configuration;
 using Relay.Tests.Infrastructure;
@@ -15,6 +16,7 @@ namespace Relay.Tests;
 public sealed class ConsoleSecurityTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly CountingLoggerProvider _logs = new(LogLevel.Information);
     private RelayTestServer _server = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -25,7 +27,12 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
         config.AdminKey = AdminClient.AdminKey;
         config.BasePath = "/relay";
         config.UnauthenticatedLimit.Burst = 1000;
-        _server = await RelayTestServer.StartAsync(config, builder => builder.Services.AddSingleton<TimeProvider>(_time));
+        _server = await RelayTestServer.StartAsync(config, builder =>
+        {
+            builder.Services.AddSingleton<TimeProvider>(_time);
+            builder.Logging.AddProvider(_logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+        });
     }
 
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
@@ -213,6 +220,24 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
             Assert.DoesNotContain(AdminClient.AdminKey, body, StringComparison.Ordinal);
             Assert.DoesNotContain(_server.Key, body, StringComparison.Ordinal);
             Assert.DoesNotContain(newKey, body, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task SignInAndOut_AreLogged_WithoutAnyKeySessionOrToken()
+    {
+        using var console = new ConsoleClient(_server);
+        await console.SignInAsync("a-wrong-guess-0123456789");
+        await console.SignInAsync(AdminClient.AdminKey);
+        var session = console.Cookies.GetAllCookies().Single().Value;
+        var created = await console.SendAsync(HttpMethod.Post, "api/keys", """{"name":"logged"}""");
+        await console.SendAsync(HttpMethod.Delete, "api/session");
+
+        Assert.Contains(_logs.Entries, e => e.EventId == 170);
+        Assert.Contains(_logs.Entries, e => e.EventId == 171);
+        foreach (var secret in new[] { "a-wrong-guess-0123456789", AdminClient.AdminKey, session, console.CsrfToken!, created["key"].GetString()! })
+        {
+            Assert.DoesNotContain(_logs.Entries, e => e.Message.Contains(secret, StringComparison.Ordinal));
         }
     }
 

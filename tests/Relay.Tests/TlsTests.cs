@@ -37,6 +37,23 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    public async Task Https_TheWebConsolesSessionCookie_IsSecure()
+    {
+        using var certificate = SelfSignedCertificate.Create(["127.0.0.1"], 30, TimeProvider.System);
+        var config = HttpsConfig(WritePem(certificate));
+        config.AdminKey = AdminClient.AdminKey;
+        await using var relay = await RelayTestServer.StartAsync(config);
+        using var trusting = Trusting(certificate, relay);
+
+        using var response = await trusting.PostAsync("console/api/session", JsonBody.Of($$"""{"adminKey":"{{AdminClient.AdminKey}}"}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var flags = Assert.Single(response.Headers.GetValues("Set-Cookie")).Split(';', StringSplitOptions.TrimEntries).Select(f => f.ToLowerInvariant());
+        Assert.Contains("secure", flags);
+        Assert.Contains("httponly", flags);
+    }
+
+    [Fact]
     public async Task Https_WithPasswordProtectedPfx()
     {
         using var certificate = SelfSignedCertificate.Create(["127.0.0.1"], 30, TimeProvider.System);

@@ -1,6 +1,7 @@
 using Relay.Doors;
 using Relay.Endpoints.Admin;
 using Relay.Protocol.Anthropic;
+using Relay.WebConsole;
 
 namespace Relay.Endpoints;
 
@@ -26,6 +27,7 @@ internal static class RelayEndpoints
 
         api.MapGet("/v1/routes", context => context.RequestServices.GetRequiredService<AdminHandler>().RoutesAsync(context));
         api.MapAdminApi();
+        api.MapWebConsole();
 
         // Claude Code probes the root and sends HEAD /api/hello (without credentials) before its first request, and
         // health checkers probe the root: answer at once, without a key, and without touching any provider.

@@ -90,4 +90,10 @@ internal static partial class Log
 
     [LoggerMessage(149, LogLevel.Warning, "The store cannot be read to check API keys; keys this instance confirmed in the last {GraceMinutes} minutes are still taken, others get a 503 until it answers")]
     public static partial void KeyStoreUnavailable(ILogger logger, double graceMinutes, Exception exception);
+
+    [LoggerMessage(170, LogLevel.Information, "Web console: an operator signed in from {Address}")]
+    public static partial void ConsoleSignedIn(ILogger logger, string address);
+
+    [LoggerMessage(171, LogLevel.Information, "Web console: an operator signed out from {Address}")]
+    public static partial void ConsoleSignedOut(ILogger logger, string address);
 }

@@ -14,6 +14,7 @@ using Relay.Telemetry;
 using Relay.Tls;
 using Relay.Upstreams;
 using Relay.Usage;
+using Relay.WebConsole;
 
 namespace Relay.Hosting;
 
@@ -82,6 +83,7 @@ internal static class RelayApp
         services.AddHostedService<HealthCheckService>();
         services.AddSingleton<AdminHandler>();
         services.AddAdminApi();
+        services.AddWebConsole();
         services.AddSingleton<AdminCredential>();
         services.AddSingleton<ClientAuthenticator>();
         services.AddSingleton<KeyAccess>();

@@ -32,6 +32,12 @@ public sealed class AdminClient(HttpClient http) : IDisposable
             request.Content = JsonBody.Of(json);
         }
 
+        return await SendAsync(http, request);
+    }
+
+    /// <summary>Sends <paramref name="request"/> and reads the answer as an <see cref="AdminAnswer"/>.</summary>
+    public static async Task<AdminAnswer> SendAsync(HttpClient http, HttpRequestMessage request)
+    {
         var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         var parsed = default(JsonElement);

@@ -30,37 +30,44 @@ internal static class AdminApi
     public static void MapAdminApi(this IEndpointRouteBuilder api)
     {
         var admin = api.MapGroup(Prefix);
-
-        admin.MapGet("/users", Admin<AdminUsersEndpoints>((e, c) => e.ListAsync(c)));
-        admin.MapPost("/users", Admin<AdminUsersEndpoints>((e, c) => e.CreateAsync(c)));
-        admin.MapGet("/users/{name}", Admin<AdminUsersEndpoints>((e, c) => e.GetAsync(c)));
-        admin.MapPost("/users/{name}/topup", Admin<AdminUsersEndpoints>((e, c) => e.TopUpAsync(c)));
-
-        admin.MapGet("/keys", Admin<AdminKeysEndpoints>((e, c) => e.ListAsync(c)));
-        admin.MapPost("/keys", Admin<AdminKeysEndpoints>((e, c) => e.CreateAsync(c)));
-        admin.MapGet("/keys/{name}", Admin<AdminKeysEndpoints>((e, c) => e.GetAsync(c)));
-        admin.MapPatch("/keys/{name}", Admin<AdminKeysEndpoints>((e, c) => e.UpdateAsync(c)));
-        admin.MapDelete("/keys/{name}", Admin<AdminKeysEndpoints>((e, c) => e.RevokeAsync(c)));
-        admin.MapPost("/keys/{name}/disable", Admin<AdminKeysEndpoints>((e, c) => e.DisableAsync(c)));
-        admin.MapPost("/keys/{name}/enable", Admin<AdminKeysEndpoints>((e, c) => e.EnableAsync(c)));
-
-        // A price's model may be provider/upstream-model: the catch-all takes the slash.
-        admin.MapGet("/prices", Admin<AdminPricesEndpoints>((e, c) => e.ListAsync(c)));
-        admin.MapPut("/prices/{**model}", Admin<AdminPricesEndpoints>((e, c) => e.PutAsync(c)));
-        admin.MapDelete("/prices/{**model}", Admin<AdminPricesEndpoints>((e, c) => e.DeleteAsync(c)));
-
-        admin.MapGet("/usage", Admin<AdminUsageEndpoints>((e, c) => e.PageAsync(c)));
-        admin.MapGet("/usage/totals", Admin<AdminUsageEndpoints>((e, c) => e.TotalsAsync(c)));
-        admin.MapGet("/usage.csv", Admin<AdminUsageEndpoints>((e, c) => e.CsvAsync(c)));
-
-        admin.MapGet("/openapi.json", Admin<AdminOpenApi>((e, c) => e.ServeAsync(c)));
+        MapResources<AdminGate>(admin);
+        admin.MapGet("/openapi.json", Gated<AdminGate, AdminOpenApi>((e, c) => e.ServeAsync(c)));
     }
 
-    /// <summary>The endpoint's handler behind the admin key check.</summary>
-    private static RequestDelegate Admin<T>(Func<T, HttpContext, Task> handle)
+    /// <summary>Maps the users, keys, prices and usage routes onto <paramref name="group"/>, each behind
+    /// <typeparamref name="TGate"/>: the admin key here, the console's session in the web console.</summary>
+    public static void MapResources<TGate>(RouteGroupBuilder group)
+        where TGate : IRequestGate
+    {
+        group.MapGet("/users", Gated<TGate, AdminUsersEndpoints>((e, c) => e.ListAsync(c)));
+        group.MapPost("/users", Gated<TGate, AdminUsersEndpoints>((e, c) => e.CreateAsync(c)));
+        group.MapGet("/users/{name}", Gated<TGate, AdminUsersEndpoints>((e, c) => e.GetAsync(c)));
+        group.MapPost("/users/{name}/topup", Gated<TGate, AdminUsersEndpoints>((e, c) => e.TopUpAsync(c)));
+
+        group.MapGet("/keys", Gated<TGate, AdminKeysEndpoints>((e, c) => e.ListAsync(c)));
+        group.MapPost("/keys", Gated<TGate, AdminKeysEndpoints>((e, c) => e.CreateAsync(c)));
+        group.MapGet("/keys/{name}", Gated<TGate, AdminKeysEndpoints>((e, c) => e.GetAsync(c)));
+        group.MapPatch("/keys/{name}", Gated<TGate, AdminKeysEndpoints>((e, c) => e.UpdateAsync(c)));
+        group.MapDelete("/keys/{name}", Gated<TGate, AdminKeysEndpoints>((e, c) => e.RevokeAsync(c)));
+        group.MapPost("/keys/{name}/disable", Gated<TGate, AdminKeysEndpoints>((e, c) => e.DisableAsync(c)));
+        group.MapPost("/keys/{name}/enable", Gated<TGate, AdminKeysEndpoints>((e, c) => e.EnableAsync(c)));
+
+        // A price's model may be provider/upstream-model: the catch-all takes the slash.
+        group.MapGet("/prices", Gated<TGate, AdminPricesEndpoints>((e, c) => e.ListAsync(c)));
+        group.MapPut("/prices/{**model}", Gated<TGate, AdminPricesEndpoints>((e, c) => e.PutAsync(c)));
+        group.MapDelete("/prices/{**model}", Gated<TGate, AdminPricesEndpoints>((e, c) => e.DeleteAsync(c)));
+
+        group.MapGet("/usage", Gated<TGate, AdminUsageEndpoints>((e, c) => e.PageAsync(c)));
+        group.MapGet("/usage/totals", Gated<TGate, AdminUsageEndpoints>((e, c) => e.TotalsAsync(c)));
+        group.MapGet("/usage.csv", Gated<TGate, AdminUsageEndpoints>((e, c) => e.CsvAsync(c)));
+    }
+
+    /// <summary>The endpoint's handler behind the gate's check.</summary>
+    private static RequestDelegate Gated<TGate, T>(Func<T, HttpContext, Task> handle)
+        where TGate : IRequestGate
         where T : notnull => async context =>
     {
-        if (context.RequestServices.GetRequiredService<AdminGate>().Authorize(context) is { } error)
+        if (context.RequestServices.GetRequiredService<TGate>().Authorize(context) is { } error)
         {
             await ErrorResponses.WriteAsync(context, error);
             return;

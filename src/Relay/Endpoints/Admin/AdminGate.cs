@@ -7,7 +7,7 @@ namespace Relay.Endpoints.Admin;
 /// <summary>The admin key check every admin endpoint passes first (config <c>adminKey</c> or <c>RELAY_ADMIN_KEY</c>):
 /// without a credential 401, with any other credential (a client key included) 403, and with no admin key configured
 /// every admin endpoint is off (403).</summary>
-internal sealed class AdminGate(AdminCredential admin, UnauthenticatedRequests strangers)
+internal sealed class AdminGate(AdminCredential admin, UnauthenticatedRequests strangers) : IRequestGate
 {
     /// <summary>Null when the request carries the admin key; otherwise the error to answer with.</summary>
     public RelayError? Authorize(HttpContext context)

@@ -1,0 +1,15 @@
+using System.Text.Json.Serialization;
+
+namespace Relay.WebConsole;
+
+/// <summary>A signed-in session as the console's script sees it: the token its changes must send.</summary>
+internal sealed class ConsoleSessionView
+{
+    public required string CsrfToken { get; init; }
+
+    public required DateTimeOffset ExpiresAt { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(ConsoleSessionView))]
+internal sealed partial class ConsoleJsonContext : JsonSerializerContext;

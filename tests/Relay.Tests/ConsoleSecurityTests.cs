@@ -163,6 +163,33 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheSessionCookie_OpensNothingOutsideTheConsole()
+    {
+        using var console = new ConsoleClient(_server);
+        await console.SignInAsync(AdminClient.AdminKey);
+        var cookie = console.Cookies.GetCookies(new Uri(_server.BaseUrl + "/console/")).Single();
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false });
+
+        // A browser would not even send it there (its path is the console's); a client that does gains nothing.
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "admin/api/keys"), (HttpMethod.Post, "admin/api/users"), (HttpMethod.Get, "metrics"),
+            (HttpMethod.Get, "v1/key"), (HttpMethod.Get, "v1/models"), (HttpMethod.Post, "v1/messages") })
+        {
+            using var request = new HttpRequestMessage(method, $"{_server.BaseUrl}/{path}");
+            request.Headers.Add("Cookie", $"{cookie.Name}={cookie.Value}");
+            request.Headers.Add("X-Relay-Csrf", console.CsrfToken);
+            if (method == HttpMethod.Post)
+            {
+                request.Content = JsonBody.Of("""{"name":"mallory","model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}""");
+            }
+
+            using var response = await http.SendAsync(request, Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path}: {response.StatusCode}");
+        }
+
+        Assert.Null(await _server.Store.FindUserAsync("mallory", Ct));
+    }
+
+    [Fact]
     public async Task SignOut_EndsTheSession()
     {
         using var console = new ConsoleClient(_server);

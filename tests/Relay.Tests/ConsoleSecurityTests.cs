@@ -132,14 +132,66 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SignIn_WithAWrongKeyOrAClientKey_IsRefused()
+    public async Task SignIn_WithAWrongOrRevokedKey_IsRefused()
     {
+        using var admin = new ConsoleClient(_server);
+        await admin.SignInAsync(AdminClient.AdminKey);
+        var revoked = (await admin.SendAsync(HttpMethod.Post, "api/keys", """{"name":"gone"}"""))["key"].GetString()!;
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.SendAsync(HttpMethod.Delete, "api/keys/gone")).Status);
         using var console = new ConsoleClient(_server);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await console.SignInAsync("not-the-admin-key")).Status);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await console.SignInAsync(_server.Key)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await console.SignInAsync(revoked)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await console.SignInAsync(_server.Key[..^2] + "xx")).Status);
         Assert.Empty(console.Cookies.GetAllCookies());
         Assert.Equal(HttpStatusCode.Unauthorized, (await console.SendAsync(HttpMethod.Get, "api/keys")).Status);
+    }
+
+    [Fact]
+    public async Task AKeyHoldersSession_ReadsItsOwnKeyOnly_AndEveryOperatorRouteIs403()
+    {
+        using var admin = new ConsoleClient(_server);
+        await admin.SignInAsync(AdminClient.AdminKey);
+        var mine = (await admin.SendAsync(HttpMethod.Post, "api/keys", """{"name":"mine","rpm":7}"""))["key"].GetString()!;
+        await admin.SendAsync(HttpMethod.Post, "api/keys", """{"name":"someone-elses"}""");
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.SendAsync(HttpMethod.Get, "api/me")).Status);
+        using var holder = new ConsoleClient(_server);
+
+        var signIn = await holder.SignInAsync(mine);
+        var me = await holder.SendAsync(HttpMethod.Get, "api/me");
+        var session = await holder.SendAsync(HttpMethod.Get, "api/session");
+
+        Assert.Equal(HttpStatusCode.OK, signIn.Status);
+        Assert.Equal("keyHolder", signIn["kind"].GetString());
+        Assert.Equal("keyHolder", session["kind"].GetString());
+        Assert.Equal(HttpStatusCode.OK, me.Status);
+        Assert.Equal("mine", me["name"].GetString());
+        Assert.Equal(7, me["limits"].GetProperty("requests_per_minute").GetInt32());
+        using (var direct = _server.CreateClient(mine))
+        {
+            // The same document as GET /v1/key with the key itself.
+            Assert.Equal(await direct.GetStringAsync("v1/key", Ct), me.Body);
+        }
+
+        foreach (var body in new[] { signIn.Body, me.Body, session.Body })
+        {
+            Assert.DoesNotContain(mine, body, StringComparison.Ordinal);
+            Assert.DoesNotContain("someone-elses", body, StringComparison.Ordinal);
+        }
+
+        foreach (var (method, path) in OperatorRoutes())
+        {
+            var answer = await holder.SendAsync(new HttpMethod(method), path["/relay/console/".Length..], method is "GET" or "DELETE" ? null : "{}");
+            Assert.True(answer.Status == HttpStatusCode.Forbidden, $"{method} {path} with a key holder's session: {(int)answer.Status}");
+        }
+
+        Assert.Null(await _server.Store.FindUserAsync("someone", Ct));
+        Assert.NotNull(await _server.Store.FindKeyAsync("someone-elses", Ct));
+
+        // Revoked after sign-in: the session shows nothing more.
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.SendAsync(HttpMethod.Delete, "api/keys/mine")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await holder.SendAsync(HttpMethod.Get, "api/me")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await holder.SendAsync(HttpMethod.Get, "api/session")).Status);
     }
 
     [Fact]
@@ -301,6 +353,18 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
         Assert.DoesNotContain("unsafe-inline", csp, StringComparison.Ordinal);
         Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
         Assert.Equal("no-referrer", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
+    }
+
+    /// <summary>Every console API route but the session's and the key holder's own page.</summary>
+    private List<(string Method, string Path)> OperatorRoutes()
+    {
+        var routes = ((IEndpointRouteBuilder)_server.App).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.Contains("/console/api/", StringComparison.Ordinal))
+            .Where(e => !e.RoutePattern.RawText!.EndsWith("/api/session", StringComparison.Ordinal) && !e.RoutePattern.RawText!.EndsWith("/api/me", StringComparison.Ordinal))
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m => (Method: m, Path: Concrete(e.RoutePattern.RawText!))))
+            .ToList();
+        Assert.True(routes.Count >= 16, $"only {routes.Count} operator console API routes found");
+        return routes;
     }
 
     private static string Concrete(string pattern) =>

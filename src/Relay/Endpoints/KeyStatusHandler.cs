@@ -67,11 +67,17 @@ internal sealed class KeyStatusHandler(ClientAuthenticator authenticator, Unauth
             return;
         }
 
+        await WriteAsync(context, await BuildAsync(key, context.RequestAborted));
+    }
+
+    /// <summary>The status document of <paramref name="key"/>, as its holder may see it.</summary>
+    public async Task<KeyStatus> BuildAsync(ApiKeyInfo key, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
         var limits = key.Limits;
-        var user = key.UserName is { } userName ? await users.FindUserAsync(userName, context.RequestAborted) : null;
-        var recent = await usage.GetUsagePageAsync(new UsageFilter { KeyId = key.Id }, null, RecentRecords, context.RequestAborted);
-        var status = new KeyStatus
+        var user = key.UserName is { } userName ? await users.FindUserAsync(userName, cancellationToken) : null;
+        var recent = await usage.GetUsagePageAsync(new UsageFilter { KeyId = key.Id }, null, RecentRecords, cancellationToken);
+        return new KeyStatus
         {
             Name = key.Name,
             Prefix = key.DisplayPrefix,
@@ -117,7 +123,11 @@ internal sealed class KeyStatusHandler(ClientAuthenticator authenticator, Unauth
                 Cost = r.CostNanos is { } cost ? Usd.FromNanos(cost) : null,
             })],
         };
+    }
+
+    public static Task WriteAsync(HttpContext context, KeyStatus status)
+    {
         context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, status, RelayJsonContext.Default.KeyStatus, context.RequestAborted);
+        return JsonSerializer.SerializeAsync(context.Response.Body, status, RelayJsonContext.Default.KeyStatus, context.RequestAborted);
     }
 }

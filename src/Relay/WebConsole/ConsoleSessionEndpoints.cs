@@ -7,11 +7,12 @@ using Relay.Protocol.Anthropic;
 
 namespace Relay.WebConsole;
 
-/// <summary><c>/console/api/session</c>: sign in with the admin key (POST), the session's CSRF token after a reload
-/// (GET), sign out (DELETE). Failed sign-ins count against the client address like any other failed key
-/// (<see cref="UnauthenticatedRequests"/>), so guessing the admin key here is rate-limited too.</summary>
-internal sealed class ConsoleSessionEndpoints(AdminCredential admin, ConsoleSessions sessions, ConsoleGate gate,
-    UnauthenticatedRequests strangers, RelayConfig config, ILogger<ConsoleSessionEndpoints> logger)
+/// <summary><c>/console/api/session</c>: sign in (POST) with the admin key as the operator, or with a Relay API key as
+/// that key's holder; the session's CSRF token after a reload (GET); sign out (DELETE). Failed sign-ins count against
+/// the client address like any other failed key (<see cref="UnauthenticatedRequests"/>), so guessing a key here is
+/// rate-limited too. A key holder's session keeps the key's id and name, never the key.</summary>
+internal sealed class ConsoleSessionEndpoints(AdminCredential admin, ClientAuthenticator authenticator, KeyAccess access,
+    ConsoleSessions sessions, ConsoleGate gate, UnauthenticatedRequests strangers, RelayConfig config, ILogger<ConsoleSessionEndpoints> logger)
 {
     private const int MaxBodyBytes = 4096;
 
@@ -23,14 +24,35 @@ internal sealed class ConsoleSessionEndpoints(AdminCredential admin, ConsoleSess
             return;
         }
 
-        var presented = await ReadAdminKeyAsync(context);
+        var presented = await ReadKeyAsync(context);
+        ConsoleKeyHolder? keyHolder = null;
         if (presented is null || !admin.Matches(presented))
         {
-            await ErrorResponses.WriteAsync(context, strangers.Refuse(context, new RelayError(401, ErrorTypes.Authentication, "That is not the admin key.", false)));
-            return;
+            // Not the admin key: perhaps a client key, checked exactly as a model request checks it (a revoked or
+            // unknown key fails; a disabled or expired one may still see its own status, as GET /v1/key allows).
+            var auth = presented is null ? default : await authenticator.AuthenticateAsync(new HeaderDictionary { ["x-api-key"] = presented }, context.RequestAborted);
+            if (auth.StoreFailed)
+            {
+                await ErrorResponses.WriteAsync(context, RelayError.KeyStoreUnavailable());
+                return;
+            }
+
+            if (auth.Key is not { } key)
+            {
+                await ErrorResponses.WriteAsync(context, strangers.Refuse(context, new RelayError(401, ErrorTypes.Authentication, "That is neither the admin key nor a Relay API key.", false)));
+                return;
+            }
+
+            if (access.CheckAddress(context, key) is { } refused)
+            {
+                await ErrorResponses.WriteAsync(context, refused);
+                return;
+            }
+
+            keyHolder = new ConsoleKeyHolder(key.Id, key.Name);
         }
 
-        var (id, session) = sessions.Start();
+        var (id, session) = sessions.Start(keyHolder);
         context.Response.Cookies.Append(ConsoleGate.CookieName, id, new CookieOptions
         {
             HttpOnly = true,
@@ -45,7 +67,7 @@ internal sealed class ConsoleSessionEndpoints(AdminCredential admin, ConsoleSess
 
     public async Task GetAsync(HttpContext context)
     {
-        if (gate.Authorize(context) is { } error)
+        if (gate.AuthorizeAnySession(context) is { } error)
         {
             await ErrorResponses.WriteAsync(context, error);
             return;
@@ -56,7 +78,7 @@ internal sealed class ConsoleSessionEndpoints(AdminCredential admin, ConsoleSess
 
     public async Task SignOutAsync(HttpContext context)
     {
-        if (gate.Authorize(context) is { } error)
+        if (gate.AuthorizeAnySession(context) is { } error)
         {
             await ErrorResponses.WriteAsync(context, error);
             return;
@@ -73,12 +95,18 @@ internal sealed class ConsoleSessionEndpoints(AdminCredential admin, ConsoleSess
     private static Task WriteSessionAsync(HttpContext context, ConsoleSession session)
     {
         context.Response.ContentType = "application/json";
-        var view = new ConsoleSessionView { CsrfToken = session.CsrfToken, ExpiresAt = session.Started + ConsoleSessions.AbsoluteTimeout };
+        var view = new ConsoleSessionView
+        {
+            CsrfToken = session.CsrfToken,
+            ExpiresAt = session.Started + ConsoleSessions.AbsoluteTimeout,
+            Kind = session.KeyHolder is null ? ConsoleSessionView.Operator : ConsoleSessionView.KeyHolder,
+        };
         return JsonSerializer.SerializeAsync(context.Response.Body, view, ConsoleJsonContext.Default.ConsoleSessionView, context.RequestAborted);
     }
 
-    /// <summary>The <c>adminKey</c> field of a small JSON body; null for anything else.</summary>
-    private static async Task<string?> ReadAdminKeyAsync(HttpContext context)
+    /// <summary>The <c>key</c> (or, as before key holders could sign in, <c>adminKey</c>) field of a small JSON body; null
+    /// for anything else.</summary>
+    private static async Task<string?> ReadKeyAsync(HttpContext context)
     {
         if (context.Request.ContentLength is > MaxBodyBytes || context.Request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
         {
@@ -96,7 +124,8 @@ internal sealed class ConsoleSessionEndpoints(AdminCredential admin, ConsoleSess
 
             using var document = JsonDocument.Parse(body.ToArray());
             return document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("adminKey", out var key) && key.ValueKind == JsonValueKind.String
+                && (document.RootElement.TryGetProperty("key", out var key) || document.RootElement.TryGetProperty("adminKey", out key))
+                && key.ValueKind == JsonValueKind.String
                 ? key.GetString()
                 : null;
         }

@@ -4,10 +4,16 @@ using System.Text;
 
 namespace Relay.WebConsole;
 
-/// <summary>One signed-in operator: the token every change must carry, and when the session ends.</summary>
-internal sealed class ConsoleSession(string csrfToken, DateTimeOffset started, DateTimeOffset lastSeen)
+/// <summary>The key a key holder signed in with: its id and name, never the key itself.</summary>
+internal sealed record ConsoleKeyHolder(long KeyId, string KeyName);
+
+/// <summary>One signed-in operator or key holder: the token every change must carry, and when the session ends.</summary>
+internal sealed class ConsoleSession(string csrfToken, DateTimeOffset started, DateTimeOffset lastSeen, ConsoleKeyHolder? keyHolder = null)
 {
     public string CsrfToken { get; } = csrfToken;
+
+    /// <summary>The key this session may see, for a key holder; null for the operator.</summary>
+    public ConsoleKeyHolder? KeyHolder { get; } = keyHolder;
 
     public DateTimeOffset Started { get; } = started;
 
@@ -27,13 +33,14 @@ internal sealed class ConsoleSessions(TimeProvider time)
 
     private readonly ConcurrentDictionary<string, ConsoleSession> _sessions = new(StringComparer.Ordinal);
 
-    /// <summary>Starts a session; returns its id (for the cookie) and the session.</summary>
-    public (string Id, ConsoleSession Session) Start()
+    /// <summary>Starts an operator's session, or a key holder's when <paramref name="keyHolder"/> is given; returns its id
+    /// (for the cookie) and the session.</summary>
+    public (string Id, ConsoleSession Session) Start(ConsoleKeyHolder? keyHolder = null)
     {
         var now = time.GetUtcNow();
         Prune(now);
         var id = RandomToken();
-        var session = new ConsoleSession(RandomToken(), now, now);
+        var session = new ConsoleSession(RandomToken(), now, now, keyHolder);
         _sessions[Hash(id)] = session;
         return (id, session);
     }
@@ -78,7 +85,7 @@ internal sealed class ConsoleSessions(TimeProvider time)
             }
         }
 
-        // Only the admin key opens a session, so this bounds memory against a script signing in in a loop.
+        // Only a right key opens a session, so this bounds memory against a script signing in in a loop.
         if (_sessions.Count >= MaxSessions)
         {
             foreach (var (hash, _) in _sessions.OrderBy(s => s.Value.LastSeen).Take(_sessions.Count - MaxSessions + 1))

@@ -6,7 +6,8 @@ namespace Relay.WebConsole;
 /// <summary>
 /// The web console under <c>{basePath}/console</c>: the app shell for every page path (the script shows the page the
 /// URL names, so deep links and reload work), its embedded assets, and under <c>/console/api</c> the session routes
-/// and the admin resource handlers behind <see cref="ConsoleGate"/> instead of the admin key.
+/// the key holder's own key (<c>/me</c>), and the admin resource handlers behind <see cref="ConsoleGate"/> instead of
+/// the admin key.
 /// </summary>
 internal static class WebConsoleEndpoints
 {
@@ -17,6 +18,7 @@ internal static class WebConsoleEndpoints
         services.AddSingleton<ConsoleSessions>();
         services.AddSingleton<ConsoleGate>();
         services.AddSingleton<ConsoleSessionEndpoints>();
+        services.AddSingleton<ConsoleMeEndpoint>();
         services.AddSingleton<ConsoleAssets>();
         return services;
     }
@@ -31,6 +33,7 @@ internal static class WebConsoleEndpoints
         consoleApi.MapPost("/session", c => c.RequestServices.GetRequiredService<ConsoleSessionEndpoints>().SignInAsync(c));
         consoleApi.MapGet("/session", c => c.RequestServices.GetRequiredService<ConsoleSessionEndpoints>().GetAsync(c));
         consoleApi.MapDelete("/session", c => c.RequestServices.GetRequiredService<ConsoleSessionEndpoints>().SignOutAsync(c));
+        consoleApi.MapGet("/me", c => c.RequestServices.GetRequiredService<ConsoleMeEndpoint>().GetAsync(c));
         // Every console API answer, the session routes' and the resource handlers' alike, carries the console's headers.
         ((IEndpointConventionBuilder)consoleApi).Add(builder =>
         {

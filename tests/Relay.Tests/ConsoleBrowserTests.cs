@@ -197,7 +197,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         await page.GotoAsync(relay.BaseUrl + "/console/");
 
         await SignInAsync(page, "wrong-key-1");
-        await Expect(page.Locator("#signin-error")).ToHaveTextAsync("That is not the admin key.");
+        await Expect(page.Locator("#signin-error")).ToHaveTextAsync("That is neither the admin key nor a valid API key.");
         await SignInAsync(page, "wrong-key-2");
         await SignInAsync(page, "wrong-key-3");
 
@@ -206,6 +206,52 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         using var http = new HttpClient();
         using var keys = await http.GetAsync(relay.BaseUrl + "/console/api/keys", Ct);
         Assert.NotEqual(HttpStatusCode.OK, keys.StatusCode);
+    }
+
+    [Fact]
+    public async Task AKeyHolder_SignsInWithTheirKey_AndSeesOnlyThatKey_AndTheirOwnRequest()
+    {
+        await using var relay = await StartAsync(burst: 1000);
+        using (var admin = new ConsoleClient(relay))
+        {
+            await admin.SignInAsync(AdminClient.AdminKey);
+            var other = (await admin.SendAsync(HttpMethod.Post, "api/keys", """{"name":"other-team-key"}"""))["key"].GetString()!;
+            using var otherClient = relay.CreateClient(other);
+            using var otherAnswer = await otherClient.PostAsync("v1/messages", JsonBody.Of(Request), Ct);
+            Assert.Equal(HttpStatusCode.OK, otherAnswer.StatusCode);
+        }
+
+        string requestId;
+        using (var mine = await relay.Client.PostAsync("v1/messages", JsonBody.Of(Request), Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, mine.StatusCode);
+            requestId = mine.Headers.GetValues("request-id").Single();
+        }
+
+        await relay.WaitForUsageAsync(2);
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(relay.BaseUrl + "/console/");
+
+        await SignInAsync(page, relay.Key);
+
+        await Expect(page).ToHaveURLAsync(new Regex("/relay/console/me$"));
+        await Expect(page.Locator("#me-name")).ToHaveTextAsync("test");
+        await Expect(page.Locator("#me-status .status-active")).ToBeVisibleAsync();
+        await Expect(page.Locator($"#me-recent tr[data-request='{requestId}']")).ToBeVisibleAsync();
+        await Expect(page.Locator("#me-recent tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.Locator("nav a")).ToHaveCountAsync(1);
+        await Expect(page.Locator("nav a[href=keys], nav a[href=usage]")).ToHaveCountAsync(0);
+        Assert.DoesNotContain("other-team-key", await page.ContentAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(relay.Key, await page.ContentAsync(), StringComparison.Ordinal);
+        await ConsoleBrowser.ScreenshotAsync(page, "key-holder-me");
+
+        // An operator's page is not theirs: the console brings them back to their own key.
+        await page.GotoAsync(relay.BaseUrl + "/console/keys");
+        await Expect(page).ToHaveURLAsync(new Regex("/relay/console/me$"));
+        await page.SelectOptionAsync("#language", "zh-CN");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("我的密钥");
+        Assert.DoesNotContain("other-team-key", await page.ContentAsync(), StringComparison.Ordinal);
+        await ConsoleBrowser.ScreenshotAsync(page, "key-holder-me-zh");
     }
 
     [Fact]

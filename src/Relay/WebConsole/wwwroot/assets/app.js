@@ -6,11 +6,15 @@ import { t, lang, setLang, languages } from "./i18n.js";
 import { renderSignIn } from "./signin.js";
 import { renderKeys } from "./keys.js";
 import { renderUsage } from "./usage.js";
+import { renderMe } from "./me.js";
 
-const pages = { keys: renderKeys, usage: renderUsage };
-const defaultPage = "keys";
+// The operator's pages, and the one page a key holder's session may open.
+const operatorPages = { keys: renderKeys, usage: renderUsage };
+const keyHolderPages = { me: renderMe };
 const base = new URL(document.baseURI).pathname;
 let signedIn = false;
+let pages = operatorPages;
+let defaultPage = "keys";
 // The page asked for before sign-in, opened once signed in.
 let returnTo = null;
 
@@ -35,7 +39,7 @@ function header() {
   const switcher = el("select", { id: "language", "aria-label": t("language"), onchange: event => { setLang(event.target.value); render(); } },
     languages.map(([code, name]) => el("option", { value: code, selected: code === lang() }, name)));
   const nav = signedIn
-    ? el("nav", {}, ["keys", "usage"].map(name =>
+    ? el("nav", {}, Object.keys(pages).map(name =>
       el("a", { href: name, "data-link": true, "aria-current": current === name ? "page" : null }, t(`nav.${name}`))))
     : el("nav");
   const signOut = signedIn ? el("button", { id: "sign-out", onclick: signOutClicked }, t("signout")) : null;
@@ -46,13 +50,22 @@ async function signOutClicked() {
   try { await api("DELETE", "session"); } catch { /* the session is gone either way */ }
   signedIn = false;
   setCsrfToken(null);
+  startSession(null);
   navigate("signin");
 }
 
+// The pages a session may open follow its kind; the server refuses a key holder's session everything else anyway.
+function startSession(session) {
+  const keyHolder = session?.kind === "keyHolder";
+  pages = keyHolder ? keyHolderPages : operatorPages;
+  defaultPage = keyHolder ? "me" : "keys";
+  if (session) setCsrfToken(session.csrfToken);
+}
+
 export async function signedInWith(session) {
-  setCsrfToken(session.csrfToken);
+  startSession(session);
   signedIn = true;
-  const target = returnTo ?? defaultPage;
+  const target = returnTo && pages[returnTo.split(/[/?]/)[0]] ? returnTo : defaultPage;
   returnTo = null;
   navigate(target, true);
 }
@@ -67,7 +80,7 @@ async function render() {
   document.title = t("brand");
   let page = pageName();
   if (!signedIn && page !== "signin") {
-    if (pages[page]) returnTo = location.pathname.slice(base.length) + location.search;
+    if (operatorPages[page] || keyHolderPages[page]) returnTo = location.pathname.slice(base.length) + location.search;
     history.replaceState(null, "", new URL("signin", document.baseURI));
     page = "signin";
   }
@@ -91,7 +104,7 @@ document.addEventListener("click", event => {
 window.addEventListener("popstate", render);
 
 try {
-  setCsrfToken((await api("GET", "session")).csrfToken);
+  startSession(await api("GET", "session"));
   signedIn = true;
 } catch {
   signedIn = false;

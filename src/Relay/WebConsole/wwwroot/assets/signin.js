@@ -1,4 +1,5 @@
-// Sign-in with the admin key: the answer sets the session cookie and gives the CSRF token.
+// Sign-in with the admin key (the operator) or a Relay API key (that key's holder): the answer sets the session cookie
+// and gives the CSRF token and the session's kind.
 import { api, ApiError } from "./api.js";
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
@@ -12,7 +13,7 @@ export function renderSignIn(main) {
       event.preventDefault();
       message.textContent = "";
       try {
-        signedInWith(await api("POST", "session", { adminKey: key.value }));
+        signedInWith(await api("POST", "session", { key: key.value }));
       } catch (error) {
         message.textContent = error instanceof ApiError && error.status === 429 ? t("signin.limited") : t("signin.wrong");
       }

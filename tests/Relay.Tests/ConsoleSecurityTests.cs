@@ -283,7 +283,7 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
         using var http = new HttpClient();
 
         var bodies = new List<string> { signIn.Body };
-        foreach (var path in new[] { "", "keys", "assets/app.js", "assets/api.js", "assets/keys.js", "assets/usage.js", "assets/signin.js", "assets/i18n.js", "assets/dom.js", "assets/style.css" })
+        foreach (var path in new[] { "", "keys", "assets/app.js", "assets/api.js", "assets/keys.js", "assets/usage.js", "assets/signin.js", "assets/me.js", "assets/i18n.js", "assets/dom.js", "assets/style.css" })
         {
             bodies.Add(await http.GetStringAsync(_server.BaseUrl + "/console/" + path, Ct));
         }

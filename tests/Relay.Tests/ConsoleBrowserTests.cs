@@ -215,6 +215,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         using (var admin = new ConsoleClient(relay))
         {
             await admin.SignInAsync(AdminClient.AdminKey);
+            Assert.Equal(HttpStatusCode.OK, (await admin.SendAsync(HttpMethod.Patch, "api/keys/test", """{"budget":5,"budgetPeriod":"month"}""")).Status);
             var other = (await admin.SendAsync(HttpMethod.Post, "api/keys", """{"name":"other-team-key"}"""))["key"].GetString()!;
             using var otherClient = relay.CreateClient(other);
             using var otherAnswer = await otherClient.PostAsync("v1/messages", JsonBody.Of(Request), Ct);
@@ -239,11 +240,15 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         await Expect(page.Locator("#me-status .status-active")).ToBeVisibleAsync();
         await Expect(page.Locator($"#me-recent tr[data-request='{requestId}']")).ToBeVisibleAsync();
         await Expect(page.Locator("#me-recent tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.Locator("#me-budget-left")).ToContainTextAsync("$4.99");
         await Expect(page.Locator("nav a")).ToHaveCountAsync(1);
         await Expect(page.Locator("nav a[href=keys], nav a[href=usage]")).ToHaveCountAsync(0);
         Assert.DoesNotContain("other-team-key", await page.ContentAsync(), StringComparison.Ordinal);
         Assert.DoesNotContain(relay.Key, await page.ContentAsync(), StringComparison.Ordinal);
         await ConsoleBrowser.ScreenshotAsync(page, "key-holder-me");
+
+        await page.ReloadAsync();
+        await Expect(page.Locator("#me-name")).ToHaveTextAsync("test");
 
         // An operator's page is not theirs: the console brings them back to their own key.
         await page.GotoAsync(relay.BaseUrl + "/console/keys");

@@ -188,7 +188,15 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
         Assert.Null(await _server.Store.FindUserAsync("someone", Ct));
         Assert.NotNull(await _server.Store.FindKeyAsync("someone-elses", Ct));
 
-        // Revoked after sign-in: the session shows nothing more.
+        // Disabled, the key still signs in and reads its status, as GET /v1/key allows; revoked after sign-in, the
+        // session shows nothing more.
+        Assert.Equal(HttpStatusCode.OK, (await admin.SendAsync(HttpMethod.Post, "api/keys/mine/disable")).Status);
+        using (var disabled = new ConsoleClient(_server))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await disabled.SignInAsync(mine)).Status);
+            Assert.Equal("disabled", (await disabled.SendAsync(HttpMethod.Get, "api/me"))["status"].GetString());
+        }
+
         Assert.Equal(HttpStatusCode.NoContent, (await admin.SendAsync(HttpMethod.Delete, "api/keys/mine")).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await holder.SendAsync(HttpMethod.Get, "api/me")).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await holder.SendAsync(HttpMethod.Get, "api/session")).Status);

@@ -22,7 +22,7 @@ public sealed partial class SqliteRelayStore
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         var where = new StringBuilder();
-        AddConditions(command, where, filter);
+        UsageRows.AddConditions(command, where, filter);
         if (beforeId is { } before)
         {
             where.Append(" AND id < $before");
@@ -36,7 +36,7 @@ public sealed partial class SqliteRelayStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            items.Add(new UsageEntry(reader.GetInt64(0), ReadUsageRecord(reader)));
+            items.Add(new UsageEntry(reader.GetInt64(0), UsageRows.ReadRecord(reader)));
         }
 
         if (items.Count <= limit)
@@ -67,7 +67,7 @@ public sealed partial class SqliteRelayStore
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         var where = new StringBuilder();
-        AddConditions(command, where, filter);
+        UsageRows.AddConditions(command, where, filter);
         command.Parameters.AddWithValue("$none", UsageGroupTotals.None);
         command.CommandText = $"""
             SELECT {group} AS grp, COUNT(*),
@@ -83,113 +83,9 @@ public sealed partial class SqliteRelayStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new UsageGroupTotals(reader.GetString(0))
-            {
-                Requests = reader.GetInt64(1),
-                Errors = reader.GetInt64(2),
-                InputTokens = reader.GetInt64(3),
-                OutputTokens = reader.GetInt64(4),
-                CacheWrite5mTokens = reader.GetInt64(5),
-                CacheWrite1hTokens = reader.GetInt64(6),
-                CacheReadTokens = reader.GetInt64(7),
-                ServerToolUses = reader.GetInt64(8),
-                CostNanos = reader.GetInt64(9),
-                UnpricedRequests = reader.GetInt64(10),
-            });
+            rows.Add(UsageRows.ReadGroupTotals(reader));
         }
 
         return rows;
     }
-
-    /// <summary>Appends <c> AND …</c> for each filter given, with its value as a parameter.</summary>
-    private static void AddConditions(SqliteCommand command, StringBuilder where, UsageFilter filter)
-    {
-        void Add(string condition, string parameter, object value)
-        {
-            where.Append(" AND ").Append(condition);
-            command.Parameters.AddWithValue(parameter, value);
-        }
-
-        if (filter.Since is { } since)
-        {
-            Add("ts >= $since", "$since", since.ToUnixTimeMilliseconds());
-        }
-
-        if (filter.Until is { } until)
-        {
-            Add("ts < $until", "$until", until.ToUnixTimeMilliseconds());
-        }
-
-        if (filter.KeyName is { } keyName)
-        {
-            Add("key_name = $keyName", "$keyName", keyName);
-        }
-
-        if (filter.KeyId is { } keyId)
-        {
-            Add("key_id = $keyId", "$keyId", keyId);
-        }
-
-        if (filter.UserName is { } userName)
-        {
-            Add("user_name = $userName", "$userName", userName);
-        }
-
-        if (filter.Model is { } model)
-        {
-            Add("requested_model = $model", "$model", model);
-        }
-
-        if (filter.Endpoint is { } endpoint)
-        {
-            Add("endpoint = $endpoint", "$endpoint", endpoint);
-        }
-
-        switch (filter.Status)
-        {
-            case { Succeeded: true }:
-                where.Append(" AND status < 400 AND error_type IS NULL");
-                break;
-            case { Succeeded: false }:
-                where.Append(" AND (status >= 400 OR error_type IS NOT NULL)");
-                break;
-            case { Code: { } code }:
-                Add("status = $status", "$status", code);
-                break;
-        }
-    }
-
-    /// <summary>Reads a row selected with <see cref="UsageColumns"/> (column 0, the id, is the caller's).</summary>
-    private static UsageRecord ReadUsageRecord(SqliteDataReader reader) => new()
-    {
-        Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
-        RequestId = reader.GetString(2),
-        KeyId = reader.IsDBNull(3) ? null : reader.GetInt64(3),
-        KeyName = reader.IsDBNull(4) ? null : reader.GetString(4),
-        Endpoint = reader.GetString(5),
-        RequestedModel = reader.IsDBNull(6) ? null : reader.GetString(6),
-        Provider = reader.IsDBNull(7) ? null : reader.GetString(7),
-        UpstreamModel = reader.IsDBNull(8) ? null : reader.GetString(8),
-        Status = reader.GetInt32(9),
-        ErrorType = reader.IsDBNull(10) ? null : reader.GetString(10),
-        InputTokens = reader.GetInt64(11),
-        OutputTokens = reader.GetInt64(12),
-        CacheCreationInputTokens = reader.GetInt64(13),
-        CacheReadInputTokens = reader.GetInt64(14),
-        FirstByteMs = reader.IsDBNull(15) ? null : reader.GetDouble(15),
-        DurationMs = reader.GetDouble(16),
-        Streamed = reader.GetInt64(17) != 0,
-        Attempts = reader.GetInt32(18),
-        AttemptLog = reader.IsDBNull(19) ? null : reader.GetString(19),
-        RouteRule = reader.IsDBNull(20) ? null : reader.GetString(20),
-        SessionId = reader.IsDBNull(21) ? null : reader.GetString(21),
-        AgentId = reader.IsDBNull(22) ? null : reader.GetString(22),
-        ParentAgentId = reader.IsDBNull(23) ? null : reader.GetString(23),
-        RequestClass = reader.IsDBNull(24) ? null : reader.GetString(24),
-        CacheCreation1hInputTokens = reader.GetInt64(25),
-        ServerToolUses = reader.GetInt64(26),
-        CostNanos = reader.IsDBNull(27) ? null : reader.GetInt64(27),
-        UserId = reader.IsDBNull(28) ? null : reader.GetInt64(28),
-        UserName = reader.IsDBNull(29) ? null : reader.GetString(29),
-    };
 }

@@ -144,34 +144,8 @@ public sealed partial class PostgresRelayStore
         return keys.Count == 0 ? null : keys[0];
     }
 
-    private static async Task<List<ApiKeyInfo>> ReadKeyInfosAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        var now = DateTimeOffset.UtcNow;
-        command.Parameters.AddWithValue("day", BudgetPeriods.Start(BudgetPeriod.Day, now).ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("week", BudgetPeriods.Start(BudgetPeriod.Week, now).ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("month", BudgetPeriods.Start(BudgetPeriod.Month, now).ToUnixTimeMilliseconds());
-        var keys = new List<ApiKeyInfo>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            keys.Add(new ApiKeyInfo(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
-                reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
-                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)))
-            {
-                UserName = reader.IsDBNull(6) ? null : reader.GetString(6),
-                DisabledAt = reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)),
-                SpentNanos = reader.GetInt64(8),
-                PeriodSpentNanos = reader.GetInt64(9),
-                Limits = PostgresKeyLimits.Read(reader, 10),
-            });
-        }
-
-        return keys;
-    }
+    private static Task<List<ApiKeyInfo>> ReadKeyInfosAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        KeyRows.ReadAllAsync<NpgsqlDataReader>(command, PostgresKeyLimits.Read, cancellationToken);
 
     /// <summary>The id of the user with this name; null for no user.</summary>
     /// <exception cref="UnknownUserException">No user has this name.</exception>

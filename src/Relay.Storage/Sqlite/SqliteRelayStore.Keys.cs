@@ -7,7 +7,7 @@ namespace Relay.Storage.Sqlite;
 public sealed partial class SqliteRelayStore
 {
     /// <summary>One key as people see it, from <c>api_keys k</c> joined to <c>users u</c>; the period spend comes from
-    /// the key_spend row of the key's budget period that contains now (the <c>$day</c>, <c>$week</c>, <c>$month</c> starts).</summary>
+    /// the key_spend row of the key's budget period that contains now (the <c>@day</c>, <c>@week</c>, <c>@month</c> starts).</summary>
     private const string KeyInfoSelect = $"""
         SELECT k.id, k.name, k.display_prefix, k.created_at, k.revoked_at,
                (SELECT MAX(usage.ts) FROM usage WHERE usage.key_id = k.id),
@@ -16,7 +16,7 @@ public sealed partial class SqliteRelayStore
                    WHEN 'total' THEN k.spent_nanos
                    ELSE COALESCE((SELECT s.spent_nanos FROM key_spend s
                                   WHERE s.key_id = k.id AND s.period = k.budget_period
-                                    AND s.period_start = CASE k.budget_period WHEN 'day' THEN $day WHEN 'week' THEN $week ELSE $month END), 0)
+                                    AND s.period_start = CASE k.budget_period WHEN 'day' THEN @day WHEN 'week' THEN @week ELSE @month END), 0)
                END,
                {SqliteKeyLimits.Columns}
         FROM api_keys k LEFT JOIN users u ON u.id = k.user_id
@@ -151,34 +151,8 @@ public sealed partial class SqliteRelayStore
         return keys.Count == 0 ? null : keys[0];
     }
 
-    private static async Task<List<ApiKeyInfo>> ReadKeyInfosAsync(SqliteCommand command, CancellationToken cancellationToken)
-    {
-        var now = DateTimeOffset.UtcNow;
-        command.Parameters.AddWithValue("$day", BudgetPeriods.Start(BudgetPeriod.Day, now).ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$week", BudgetPeriods.Start(BudgetPeriod.Week, now).ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$month", BudgetPeriods.Start(BudgetPeriod.Month, now).ToUnixTimeMilliseconds());
-        var keys = new List<ApiKeyInfo>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            keys.Add(new ApiKeyInfo(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
-                reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
-                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)))
-            {
-                UserName = reader.IsDBNull(6) ? null : reader.GetString(6),
-                DisabledAt = reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)),
-                SpentNanos = reader.GetInt64(8),
-                PeriodSpentNanos = reader.GetInt64(9),
-                Limits = SqliteKeyLimits.Read(reader, 10),
-            });
-        }
-
-        return keys;
-    }
+    private static Task<List<ApiKeyInfo>> ReadKeyInfosAsync(SqliteCommand command, CancellationToken cancellationToken) =>
+        KeyRows.ReadAllAsync<SqliteDataReader>(command, SqliteKeyLimits.Read, cancellationToken);
 
     /// <summary>The id of the user with this name; null for no user.</summary>
     /// <exception cref="UnknownUserException">No user has this name.</exception>
